@@ -1,0 +1,133 @@
+/**
+ * Every configuration option, its default and what it does: the one place where defaults are
+ * defined. `latchkey config print` shows the effective values; the README's configuration table
+ * is this list.
+ *
+ * Each option can be set, from lowest to highest precedence, by its default, a JSON config file
+ * (`--config FILE` or `LATCHKEY_CONFIG`, nested as the dotted names suggest), an environment
+ * variable (`env`), or a command-line flag.
+ */
+
+export type Role = 'author' | 'publish' | 'ims';
+export const ROLES: readonly Role[] = ['author', 'publish', 'ims'];
+
+/** Default port of each role, as AEM (author 4502, publish 4503) and latchkey's IMS. */
+export const DEFAULT_PORTS: Readonly<Record<Role, number>> = {
+  author: 4502,
+  publish: 4503,
+  ims: 4510,
+};
+
+export type OptionKind =
+  | { type: 'string' }
+  | { type: 'path' }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'bool' }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'url'; protocols: readonly string[] };
+
+export interface OptionSpec {
+  readonly kind: OptionKind;
+  /** `undefined` means "derived" (see `doc`) or "not set". */
+  readonly default: string | number | boolean | undefined;
+  readonly env: string;
+  readonly doc: string;
+  /** Secret values are never echoed in errors or `config print`. */
+  readonly secret?: boolean;
+}
+
+export const OPTIONS = {
+  role: {
+    kind: { type: 'enum', values: ROLES },
+    default: 'author',
+    env: 'LATCHKEY_ROLE',
+    doc: 'Which server this process is: author, publish or ims.',
+  },
+  data: {
+    kind: { type: 'path' },
+    default: './latchkey-data',
+    env: 'LATCHKEY_DATA',
+    doc: 'Data folder: the embedded SQLite stores (one file per role) and, later, the key files.',
+  },
+  host: {
+    kind: { type: 'string' },
+    default: '127.0.0.1',
+    env: 'LATCHKEY_HOST',
+    doc: 'Interface to listen on. Use 0.0.0.0 to accept connections from other machines.',
+  },
+  port: {
+    kind: { type: 'int', min: 0, max: 65535 },
+    default: undefined,
+    env: 'LATCHKEY_PORT',
+    doc: 'TCP port. Default by role: author 4502, publish 4503, ims 4510. 0 picks a free port.',
+  },
+  db: {
+    kind: { type: 'url', protocols: ['sqlite:', 'postgres:', 'postgresql:'] },
+    default: undefined,
+    env: 'LATCHKEY_DB',
+    doc: 'Store URL. Default: SQLite at <data>/<role>.sqlite. postgres://user@host:5432/db shares one store between processes (append ?schema=NAME to use a schema other than public).',
+  },
+  logLevel: {
+    kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    default: 'info',
+    env: 'LATCHKEY_LOG_LEVEL',
+    doc: 'Log level (JSON lines on stdout).',
+  },
+  adminPassword: {
+    kind: { type: 'string' },
+    default: undefined,
+    env: 'LATCHKEY_ADMIN_PASSWORD',
+    doc: 'Password of the admin user, used only when the store is initialized. Default: a random one, printed once.',
+    secret: true,
+  },
+  'tls.cert': {
+    kind: { type: 'path' },
+    default: undefined,
+    env: 'LATCHKEY_TLS_CERT',
+    doc: 'PEM certificate (chain) file. With tls.key, the server speaks HTTPS.',
+  },
+  'tls.key': {
+    kind: { type: 'path' },
+    default: undefined,
+    env: 'LATCHKEY_TLS_KEY',
+    doc: 'PEM private key file for tls.cert.',
+  },
+  'security.anonymous': {
+    kind: { type: 'bool' },
+    default: undefined,
+    env: 'LATCHKEY_SECURITY_ANONYMOUS',
+    doc: 'Whether unauthenticated requests are served as the anonymous principal (subject to ACLs). Default: true on publish, false on author (401 instead).',
+  },
+  'security.passwordHashCost': {
+    kind: { type: 'int', min: 10, max: 20 },
+    default: 15,
+    env: 'LATCHKEY_SECURITY_PASSWORD_HASH_COST',
+    doc: 'scrypt cost (log2 N, r=8, p=1) for new password hashes. Existing hashes keep their own cost.',
+  },
+  'http.bodyLimit': {
+    kind: { type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
+    default: 1024 * 1024,
+    env: 'LATCHKEY_HTTP_BODY_LIMIT',
+    doc: 'Largest accepted request body in bytes (413 above it).',
+  },
+  'http.maxPathLength': {
+    kind: { type: 'int', min: 64, max: 8192 },
+    default: 1024,
+    env: 'LATCHKEY_HTTP_MAX_PATH_LENGTH',
+    doc: 'Longest accepted repository path in characters, after decoding (414 above it).',
+  },
+  'http.maxRenderNodes': {
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: 1000,
+    env: 'LATCHKEY_HTTP_MAX_RENDER_NODES',
+    doc: 'Most nodes one JSON rendering may contain; a deeper request gets 300 with the depths that fit.',
+  },
+  'repository.aclCacheMs': {
+    kind: { type: 'int', min: 0, max: 3_600_000 },
+    default: 5000,
+    env: 'LATCHKEY_REPOSITORY_ACL_CACHE_MS',
+    doc: 'How long access-control and group-membership data is cached before it is re-read. Local changes apply at once; changes made by another process sharing the store apply within this delay.',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;

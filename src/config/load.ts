@@ -1,0 +1,240 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_PORTS, OPTIONS, type OptionKind, type OptionName, type Role } from './defaults.js';
+
+export interface Config {
+  readonly role: Role;
+  /** Absolute path of the data folder. */
+  readonly data: string;
+  readonly host: string;
+  readonly port: number;
+  /** Store URL, always explicit: `sqlite:/abs/file.sqlite` or `postgres://…`. */
+  readonly db: string;
+  readonly logLevel: string;
+  readonly adminPassword: string | undefined;
+  readonly tls: { readonly cert: string; readonly key: string } | undefined;
+  readonly security: { readonly anonymous: boolean; readonly passwordHashCost: number };
+  readonly http: {
+    readonly bodyLimit: number;
+    readonly maxPathLength: number;
+    readonly maxRenderNodes: number;
+  };
+  readonly repository: { readonly aclCacheMs: number };
+}
+
+export interface ConfigSources {
+  /** Command-line values, by option name; `undefined` entries are ignored. */
+  readonly flags?: Partial<Record<OptionName, unknown>>;
+  /** Environment (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** JSON config file; default `LATCHKEY_CONFIG` from `env`. */
+  readonly file?: string | undefined;
+  /** Folder relative paths are resolved against (default `process.cwd()`). */
+  readonly cwd?: string;
+}
+
+type Raw = { value: unknown; source: string };
+
+/**
+ * Builds the configuration from defaults, file, environment and flags (in rising precedence),
+ * validates every option once, and returns it deeply frozen. A bad value throws a
+ * {@link ConfigError} naming the option, where the value came from and (unless secret) the value.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig({ flags: { role: 'publish', port: 4503 } });
+ * config.http.bodyLimit; // 1048576
+ * ```
+ */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const cwd = sources.cwd ?? process.cwd();
+  const file = sources.file ?? env['LATCHKEY_CONFIG'];
+  const fromFile = file ? readConfigFile(resolve(cwd, file)) : new Map<string, unknown>();
+
+  const values = new Map<OptionName, unknown>();
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const spec = OPTIONS[name];
+    const raw = pick(name, sources.flags?.[name], env[spec.env], fromFile.get(name), file);
+    if (raw === undefined) {
+      values.set(name, spec.default);
+      continue;
+    }
+    values.set(name, parseValue(name, spec.kind, raw, 'secret' in spec && spec.secret === true));
+  }
+
+  const role = values.get('role') as Role;
+  const data = resolve(cwd, values.get('data') as string);
+  const tlsCert = values.get('tls.cert') as string | undefined;
+  const tlsKey = values.get('tls.key') as string | undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    const missing = tlsCert === undefined ? 'tls.cert' : 'tls.key';
+    throw new ConfigError(missing, `${missing} is required when the other TLS option is set`);
+  }
+  const config: Config = {
+    role,
+    data,
+    host: values.get('host') as string,
+    port: (values.get('port') as number | undefined) ?? DEFAULT_PORTS[role],
+    db: normalizeDb(values.get('db') as string | undefined, data, role, cwd),
+    logLevel: values.get('logLevel') as string,
+    adminPassword: values.get('adminPassword') as string | undefined,
+    tls: tlsCert && tlsKey ? { cert: resolve(cwd, tlsCert), key: resolve(cwd, tlsKey) } : undefined,
+    security: {
+      anonymous: (values.get('security.anonymous') as boolean | undefined) ?? role === 'publish',
+      passwordHashCost: values.get('security.passwordHashCost') as number,
+    },
+    http: {
+      bodyLimit: values.get('http.bodyLimit') as number,
+      maxPathLength: values.get('http.maxPathLength') as number,
+      maxRenderNodes: values.get('http.maxRenderNodes') as number,
+    },
+    repository: { aclCacheMs: values.get('repository.aclCacheMs') as number },
+  };
+  return deepFreeze(config);
+}
+
+function pick(
+  name: OptionName,
+  flag: unknown,
+  envValue: string | undefined,
+  fileValue: unknown,
+  file: string | undefined,
+): Raw | undefined {
+  if (flag !== undefined) return { value: flag, source: `flag for ${name}` };
+  if (envValue !== undefined && envValue !== '') {
+    return { value: envValue, source: `environment variable ${OPTIONS[name].env}` };
+  }
+  if (fileValue !== undefined) return { value: fileValue, source: `config file ${file}` };
+  return undefined;
+}
+
+function parseValue(name: string, kind: OptionKind, raw: Raw, secret: boolean): unknown {
+  const { value, source } = raw;
+  const fail = (expected: string): never => {
+    const shown = secret ? '(value hidden)' : JSON.stringify(value);
+    throw new ConfigError(name, `${name} (from ${source}) must be ${expected}, got ${shown}`);
+  };
+  switch (kind.type) {
+    case 'string':
+    case 'path': {
+      if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
+        return fail('a non-empty string');
+      }
+      return value;
+    }
+    case 'int': {
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && /^-?\d+$/.test(value.trim())
+            ? Number(value)
+            : Number.NaN;
+      if (!Number.isSafeInteger(n) || n < kind.min || n > kind.max) {
+        return fail(`an integer from ${kind.min} to ${kind.max}`);
+      }
+      return n;
+    }
+    case 'bool': {
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'string') {
+        const v = value.trim().toLowerCase();
+        if (['true', '1', 'yes', 'on'].includes(v)) return true;
+        if (['false', '0', 'no', 'off'].includes(v)) return false;
+      }
+      return fail('true or false');
+    }
+    case 'enum': {
+      if (typeof value !== 'string' || !kind.values.includes(value)) {
+        return fail(`one of ${kind.values.join(', ')}`);
+      }
+      return value;
+    }
+    case 'url': {
+      if (typeof value !== 'string') return fail(`a URL (${kind.protocols.join(' ')})`);
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        // The value may hold a database password: never echo it.
+        throw new ConfigError(name, `${name} (from ${source}) is not a valid URL`);
+      }
+      if (!kind.protocols.includes(url.protocol)) {
+        throw new ConfigError(
+          name,
+          `${name} (from ${source}) must use one of ${kind.protocols.join(' ')}, got ${url.protocol}`,
+        );
+      }
+      return value;
+    }
+  }
+}
+
+function normalizeDb(db: string | undefined, data: string, role: Role, cwd: string): string {
+  if (db === undefined) return `sqlite:${resolve(data, `${role}.sqlite`)}`;
+  if (db.startsWith('sqlite:')) {
+    const file = db.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '')
+      throw new ConfigError('db', 'db: sqlite: needs a file path, e.g. sqlite:./x.sqlite');
+    return `sqlite:${resolve(cwd, file)}`;
+  }
+  return db;
+}
+
+function readConfigFile(file: string): Map<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('config', `cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      'config',
+      `config file ${file} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+  if (!isPlainObject(parsed))
+    throw new ConfigError('config', `config file ${file} must hold a JSON object`);
+  const out = new Map<string, unknown>();
+  const walk = (obj: Record<string, unknown>, prefix: string) => {
+    for (const [key, value] of Object.entries(obj)) {
+      const name = prefix + key;
+      if (name in OPTIONS) out.set(name, value);
+      else if (isPlainObject(value) && Object.keys(OPTIONS).some((o) => o.startsWith(`${name}.`))) {
+        walk(value, `${name}.`);
+      } else {
+        throw new ConfigError(name, `config file ${file}: unknown option ${name}`);
+      }
+    }
+  };
+  walk(parsed, '');
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** The effective configuration as printable JSON, secrets (and database passwords) hidden. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const db = new URL(config.db);
+  if (db.password) db.password = '***';
+  return {
+    ...config,
+    db: db.href,
+    adminPassword: config.adminPassword === undefined ? undefined : '***',
+  };
+}

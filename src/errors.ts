@@ -1,0 +1,97 @@
+/**
+ * Errors that cross a module boundary carry a stable `code` (what a client or script switches on)
+ * and the HTTP status they map to. Messages never contain a token, key, password or secret:
+ * callers describe *which* input was wrong, never its value when the value may be secret.
+ *
+ * @example
+ * ```ts
+ * try { await createUser(ctx, admin, form) } catch (err) {
+ *   if (err instanceof LatchkeyError && err.code === 'conflict') { … }
+ * }
+ * ```
+ */
+export class LatchkeyError extends Error {
+  override readonly name: string = 'LatchkeyError';
+  readonly code: string;
+  readonly status: number;
+  /** Extra response headers (for example `Retry-After`, `WWW-Authenticate`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: string,
+    message: string,
+    status = 400,
+    headers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.code = code;
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+/** 400: the request is malformed (bad form field, bad path, bad selector…). */
+export class InvalidRequestError extends LatchkeyError {
+  override readonly name = 'InvalidRequestError';
+  constructor(message: string, code = 'invalid_request') {
+    super(code, message, 400);
+  }
+}
+
+/** 401: no valid credentials. */
+export class UnauthorizedError extends LatchkeyError {
+  override readonly name = 'UnauthorizedError';
+  constructor(message = 'authentication required', challenge = true) {
+    super(
+      'unauthorized',
+      message,
+      401,
+      challenge ? { 'www-authenticate': 'Basic realm="latchkey"' } : {},
+    );
+  }
+}
+
+/** 403: authenticated, but not allowed. */
+export class ForbiddenError extends LatchkeyError {
+  override readonly name = 'ForbiddenError';
+  constructor(message = 'not allowed') {
+    super('forbidden', message, 403);
+  }
+}
+
+/** 404: no such resource, or one the caller may not read (the two are indistinguishable). */
+export class NotFoundError extends LatchkeyError {
+  override readonly name = 'NotFoundError';
+  constructor(message = 'no such resource') {
+    super('not_found', message, 404);
+  }
+}
+
+/** 409: the resource exists already, or the change conflicts with current state. */
+export class ConflictError extends LatchkeyError {
+  override readonly name = 'ConflictError';
+  constructor(message: string) {
+    super('conflict', message, 409);
+  }
+}
+
+/**
+ * A configuration option has a bad value. Not an HTTP error: raised before a server exists.
+ * `option` is the option path (`http.bodyLimit`), `source` where the value came from.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config';
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(message);
+    this.option = option;
+  }
+}
+
+/** The storage backend failed or is unreachable: a server fault (5xx), never the client's. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code = 'store_unavailable';
+}

@@ -1,0 +1,103 @@
+/**
+ * The storage contract. Domain code imports only this file; `sqlite/` and `postgres/` implement
+ * it, and `test/contract/store.contract.ts` checks both against the same suite.
+ *
+ * Two kinds of data:
+ *
+ * - **Nodes**: the content repository's tree. A node has an absolute path (`/content/dam`), a
+ *   primary type and a JSON object of properties (opaque here; `repository/` gives it meaning).
+ *   Children keep creation order. The store does not enforce that parents exist: the repository
+ *   layer does, inside a transaction.
+ * - **Records**: small JSON documents addressed by namespace and key (credentials, replay caches,
+ *   revocations, access-control lists…), with an optional expiry.
+ *
+ * Guarantees, on every backend:
+ *
+ * 1. **Atomic transactions.** {@link Store.transaction} runs a function whose writes all happen
+ *    or none do, isolated as if transactions ran one at a time (SQLite: one writer at a time;
+ *    PostgreSQL: SERIALIZABLE, and the function is re-run on a serialization failure, so it must
+ *    have no effects outside the store). Inside, use only the `tx` handle it is given.
+ * 2. **Exactly one winner.** Under concurrent calls for the same namespace and key, exactly one
+ *    {@link StoreOps.insertRecord} returns `true`, and exactly one {@link StoreOps.consumeRecord}
+ *    returns the record. This holds across processes sharing a PostgreSQL store.
+ * 3. **Expiry by time, never by eviction.** A record with `expiresAt` is visible until that instant
+ *    (milliseconds since the epoch, by the store's clock) and invisible after it, whether or not
+ *    {@link Store.purgeExpired} has run. Nothing is ever dropped for lack of space.
+ * 4. **Durability.** A resolved write has been committed (SQLite WAL with `synchronous=FULL`;
+ *    PostgreSQL commit).
+ */
+
+/** A JSON value, as records and node properties are stored. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface NodeRecord {
+  /** Absolute, normalized path: `/` or `/a/b` (no trailing slash, no empty segment). */
+  readonly path: string;
+  readonly primaryType: string;
+  readonly properties: Readonly<Record<string, Json>>;
+}
+
+export interface StoredRecord {
+  readonly ns: string;
+  readonly key: string;
+  readonly value: Json;
+  /** Milliseconds since the epoch, or `undefined` for a record that never expires. */
+  readonly expiresAt: number | undefined;
+}
+
+export interface RecordOptions {
+  /** When the record stops existing (ms since the epoch). */
+  readonly expiresAt?: number | undefined;
+}
+
+/** Operations available both on the store and on a transaction handle. */
+export interface StoreOps {
+  getNode(path: string): Promise<NodeRecord | undefined>;
+  /** Children of `path` in creation order, at most `limit` (default: all). */
+  listChildren(path: string, options?: { limit?: number }): Promise<NodeRecord[]>;
+  /**
+   * Descendants of `path` (not `path` itself) at most `maxDepth` levels below it, parents before
+   * children and siblings in creation order, at most `limit` of them.
+   */
+  listDescendants(
+    path: string,
+    options: { maxDepth: number; limit: number },
+  ): Promise<NodeRecord[]>;
+  /** Creates or replaces a node; a replaced node keeps its place among its siblings. */
+  putNode(node: NodeRecord): Promise<void>;
+  /** Deletes the node at `path` and everything below it; returns how many nodes went. */
+  deleteTree(path: string): Promise<number>;
+
+  getRecord(ns: string, key: string): Promise<StoredRecord | undefined>;
+  /** Live records of a namespace whose key starts with `prefix`, in key order. */
+  listRecords(ns: string, options?: { prefix?: string; limit?: number }): Promise<StoredRecord[]>;
+  /** Creates or replaces a record. */
+  putRecord(ns: string, key: string, value: Json, options?: RecordOptions): Promise<void>;
+  /**
+   * Creates the record only if no live record has that key (an expired one counts as absent).
+   * Returns whether this call created it: exactly one of concurrent callers gets `true`.
+   */
+  insertRecord(ns: string, key: string, value: Json, options?: RecordOptions): Promise<boolean>;
+  /** Deletes a live record and returns it: exactly one of concurrent callers gets it. */
+  consumeRecord(ns: string, key: string): Promise<StoredRecord | undefined>;
+  /** Returns whether a live record was deleted. */
+  deleteRecord(ns: string, key: string): Promise<boolean>;
+  /** Deletes every record of the namespace whose key starts with `prefix`; returns the count. */
+  deleteRecords(ns: string, options: { prefix: string }): Promise<number>;
+}
+
+export interface Store extends StoreOps {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Runs `fn` atomically (see guarantee 1). Its result is returned once committed. */
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
+  /** Physically removes expired records; returns how many. Visibility never depends on it. */
+  purgeExpired(): Promise<number>;
+  /** Resolves when the backend answers a trivial query (health checks). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Clock used for expiry (ms since the epoch). Default `Date.now`. */
+  readonly clock?: () => number;
+}
