@@ -1,0 +1,44 @@
+import { UnauthorizedError } from '../errors.js';
+import type { RepositoryContext } from '../repository/context.js';
+import { ANONYMOUS, type Subject } from '../repository/subject.js';
+import { authenticatePassword } from '../repository/users/authenticate-password.js';
+import { parseBasic } from './basic.js';
+
+/** What an authentication handler sees of a request. */
+export interface Credentials {
+  readonly authorization: string | undefined;
+  readonly cookie: string | undefined;
+  readonly remoteAddress: string;
+}
+
+/**
+ * One way of authenticating: returns the subject when the request carries its kind of
+ * credentials and they are valid, `undefined` when it carries none of its kind, and throws
+ * {@link UnauthorizedError} when they are present but invalid.
+ */
+export type AuthHandler = (credentials: Credentials) => Promise<Subject | undefined>;
+
+/** HTTP Basic against repository users (as `curl -u admin:…` against AEM). */
+export function basicHandler(ctx: RepositoryContext): AuthHandler {
+  return async ({ authorization }) => {
+    const basic = parseBasic(authorization);
+    if (!basic) return undefined;
+    const subject = await authenticatePassword(ctx, basic.user, basic.password);
+    if (!subject) throw new UnauthorizedError('invalid user name or password');
+    return subject;
+  };
+}
+
+/**
+ * Builds the request authenticator from handlers tried in order; a request with no credentials
+ * of any kind is anonymous (whether anonymous may do anything is the routes' and ACLs' call).
+ */
+export function createAuthenticator(handlers: readonly AuthHandler[]) {
+  return async (credentials: Credentials): Promise<Subject> => {
+    for (const handler of handlers) {
+      const subject = await handler(credentials);
+      if (subject) return subject;
+    }
+    return ANONYMOUS;
+  };
+}

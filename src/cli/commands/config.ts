@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { OPTIONS } from '../../config/defaults.js';
+import { describeConfig, loadConfig } from '../../config/load.js';
+import { fail } from '../fail.js';
+import { flagsToOptions, serverFlags } from './serve.js';
+
+/** `latchkey config print` (effective values, secrets hidden) and `config options` (the list). */
+export function configCommand(program: Command) {
+  const config = program.command('config').description('show configuration');
+  serverFlags(
+    config
+      .command('print')
+      .description('print the effective configuration as JSON (secrets hidden)')
+      .option('--role <role>', 'author | publish | ims'),
+  ).action((opts: Record<string, string | undefined>) => {
+    try {
+      const loaded = loadConfig({
+        flags: { ...flagsToOptions(opts), role: opts['role'] },
+        file: opts['config'],
+      });
+      process.stdout.write(`${JSON.stringify(describeConfig(loaded), null, 2)}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+  config
+    .command('options')
+    .description('list every option with its environment variable, default and meaning')
+    .action(() => {
+      for (const [name, spec] of Object.entries(OPTIONS)) {
+        const def = spec.default === undefined ? '(derived)' : JSON.stringify(spec.default);
+        process.stdout.write(`${name}\n  env ${spec.env}, default ${def}\n  ${spec.doc}\n`);
+      }
+    });
+}

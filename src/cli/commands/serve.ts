@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import type { OptionName } from '../../config/defaults.js';
+import { loadConfig } from '../../config/load.js';
+import { startInstance } from '../../runtime/instance.js';
+import { fail } from '../fail.js';
+import { onShutdown } from '../shutdown.js';
+
+/** Flags every server command shares, mapped to option names. */
+export function serverFlags(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data folder (default ./latchkey-data)')
+    .option('--port <n>', 'TCP port (0 picks a free one)')
+    .option('--host <addr>', 'interface to listen on (default 127.0.0.1)')
+    .option('--db <url>', 'store URL: sqlite:FILE or postgres://…')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--config <file>', 'JSON configuration file')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent');
+}
+
+export function flagsToOptions(
+  opts: Record<string, string | undefined>,
+): Partial<Record<OptionName, unknown>> {
+  return {
+    data: opts['data'],
+    port: opts['port'],
+    host: opts['host'],
+    db: opts['db'],
+    'tls.cert': opts['tlsCert'],
+    'tls.key': opts['tlsKey'],
+    logLevel: opts['logLevel'],
+  };
+}
+
+export function printReady(role: string, url: string, generatedPassword: string | undefined) {
+  process.stdout.write(`latchkey ${role} listening on ${url}\n`);
+  if (generatedPassword) {
+    process.stdout.write(
+      `admin password (shown once; set LATCHKEY_ADMIN_PASSWORD before the first start to choose it): ${generatedPassword}\n`,
+    );
+  }
+}
+
+export function serveCommand(program: Command) {
+  serverFlags(
+    program
+      .command('serve')
+      .description('run one server role: author, publish (content instances) or ims')
+      .argument('<role>', 'author | publish | ims'),
+  ).action(async (role: string, opts: Record<string, string | undefined>) => {
+    try {
+      if (role === 'ims') {
+        throw new Error('the ims role is not available in this version; run author or publish');
+      }
+      const config = loadConfig({ flags: { ...flagsToOptions(opts), role }, file: opts['config'] });
+      const instance = await startInstance(config);
+      printReady(config.role, instance.url, instance.bootstrap.generatedPassword);
+      onShutdown(() => instance.close());
+    } catch (err) {
+      fail(err);
+    }
+  });
+}

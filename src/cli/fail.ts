@@ -1,0 +1,25 @@
+import { ConfigError, StoreError } from '../errors.js';
+
+/**
+ * Prints a one-line reason (and what to do, where known) on stderr and sets a non-zero exit
+ * code. Exit 2: bad usage or configuration; 1: anything else.
+ */
+export function fail(err: unknown): void {
+  const e = err as NodeJS.ErrnoException & { option?: string };
+  let message: string;
+  let code = 1;
+  if (err instanceof ConfigError) {
+    message = `invalid configuration: ${err.message}`;
+    code = 2;
+  } else if (err instanceof StoreError) {
+    message = `${err.message} (check --db / LATCHKEY_DB)`;
+  } else if (e?.code === 'EADDRINUSE') {
+    message = `${e.message}: the port is in use; choose another with --port`;
+  } else if (e?.code === 'EACCES') {
+    message = `${e.message}: permission denied`;
+  } else {
+    message = e?.message ?? String(err);
+  }
+  process.stderr.write(`latchkey: ${message}\n`);
+  process.exitCode = code;
+}

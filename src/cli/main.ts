@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { configCommand } from './commands/config.js';
+import { serveCommand } from './commands/serve.js';
+import { startCommand } from './commands/start.js';
+
+const program = new Command();
+program
+  .name('latchkey')
+  .description(
+    'Durable crypto keys, stateless login tokens and server-to-server access tokens for a farm of content servers.',
+  )
+  .showHelpAfterError()
+  .configureOutput({
+    outputError: (str, write) => write(`latchkey: ${str.replace(/^error: /, '')}`),
+  })
+  .exitOverride((err) => {
+    // Usage errors exit 2; --help and --version exit 0.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+startCommand(program);
+serveCommand(program);
+configCommand(program);
+
+await program.parseAsync(process.argv);

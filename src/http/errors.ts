@@ -1,0 +1,93 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { LatchkeyError } from '../errors.js';
+
+/** Fastify's own client-error codes, mapped to latchkey's stable codes. */
+const FASTIFY_CODES: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
+  FST_ERR_BAD_URL: 'invalid_path',
+  FST_ERR_VALIDATION: 'invalid_request',
+  FST_REQ_FILE_TOO_LARGE: 'payload_too_large',
+  FST_PARTS_LIMIT: 'payload_too_large',
+  FST_FILES_LIMIT: 'payload_too_large',
+  FST_FIELDS_LIMIT: 'payload_too_large',
+  FST_PROTO_VIOLATION: 'invalid_request',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
+};
+
+export interface ErrorBody {
+  error: string;
+  error_description: string;
+}
+
+/**
+ * The one place where errors become responses: `{"error","error_description"}` with a stable
+ * code. Client errors keep their own message (which never holds a secret: see errors.ts); any
+ * other failure is a 500 `server_error` whose details go to the log only.
+ */
+export function toResponse(err: unknown): {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorBody;
+} {
+  if (err instanceof LatchkeyError) {
+    return {
+      status: err.status,
+      headers: { ...err.headers },
+      body: { error: err.code, error_description: err.message },
+    };
+  }
+  const fe = err as Partial<FastifyError>;
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code =
+      (fe.code && FASTIFY_CODES[fe.code]) ??
+      (status === 413 ? 'payload_too_large' : 'invalid_request');
+    return {
+      status,
+      headers: {},
+      body: { error: code, error_description: describeClientError(fe) },
+    };
+  }
+  if (status === 503) {
+    return {
+      status,
+      headers: {},
+      body: { error: 'temporarily_unavailable', error_description: 'try again later' },
+    };
+  }
+  return {
+    status: 500,
+    headers: {},
+    body: { error: 'server_error', error_description: 'internal server error' },
+  };
+}
+
+function describeClientError(fe: Partial<FastifyError>): string {
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return 'request body too large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported content type';
+    case 'FST_ERR_BAD_URL':
+      return 'malformed URL';
+    default:
+      // Fastify's client-error messages describe the request's shape, not its content.
+      return (fe.message ?? 'bad request').slice(0, 200);
+  }
+}
+
+export function sendError(
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const { status, headers, body } = toResponse(err);
+  if (status >= 500) request.log.error({ err }, 'request failed');
+  else request.log.info({ code: body.error, status }, 'request refused');
+  return reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body);
+}

@@ -1,0 +1,31 @@
+import type { FastifyRequest } from 'fastify';
+import { UnauthorizedError } from '../errors.js';
+import type { Subject } from '../repository/subject.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the request acts as; set by the authentication hook before any handler runs. */
+    subject: Subject;
+  }
+}
+
+/**
+ * The request's subject for repository access: with anonymous access off (author default), an
+ * unauthenticated request gets 401 and a Basic challenge.
+ */
+export function repositorySubject(request: FastifyRequest, anonymousAllowed: boolean): Subject {
+  if (request.subject.anonymous && !anonymousAllowed) throw new UnauthorizedError();
+  return request.subject;
+}
+
+/** The URL as logged: path and parameter names only (values may be secrets). */
+export function safeUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const names = url
+    .slice(q + 1)
+    .split('&')
+    .map((p) => p.split('=')[0])
+    .filter(Boolean);
+  return `${url.slice(0, q)}?${names.map((n) => `${n}=…`).join('&')}`;
+}

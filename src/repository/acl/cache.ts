@@ -1,0 +1,99 @@
+import type { Store } from '../../store/types.js';
+import { fromStored } from '../properties.js';
+import { ACL_NS, type Ace } from './types.js';
+
+/** Everything access decisions need, read in one go. */
+export interface AccessSnapshot {
+  /** ACEs by node path, in evaluation order. */
+  readonly aces: ReadonlyMap<string, readonly Ace[]>;
+  /** Groups each principal belongs to, transitively. */
+  readonly groupsOf: (principal: string) => ReadonlySet<string>;
+}
+
+const NO_GROUPS: ReadonlySet<string> = new Set();
+const GROUPS_ROOT = '/home/groups';
+const MAX_GROUPS = 100_000;
+
+/**
+ * Access-control lists and group memberships, cached so that a request decides access without a
+ * store read. Changes made through this process call {@link AccessCache.invalidate} and apply at
+ * once; changes made by another process sharing the store apply within `ttlMs`.
+ */
+export class AccessCache {
+  readonly #store: Store;
+  readonly #ttlMs: number;
+  readonly #clock: () => number;
+  #snapshot: AccessSnapshot | undefined;
+  #loadedAt = 0;
+  #loading: Promise<AccessSnapshot> | undefined;
+  #generation = 0;
+
+  constructor(store: Store, ttlMs: number, clock: () => number = Date.now) {
+    this.#store = store;
+    this.#ttlMs = ttlMs;
+    this.#clock = clock;
+  }
+
+  /** The current snapshot; re-read when older than the TTL or invalidated. */
+  async get(): Promise<AccessSnapshot> {
+    if (this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs) return this.#snapshot;
+    // Concurrent callers share one load.
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  invalidate(): void {
+    this.#snapshot = undefined;
+    this.#generation++;
+  }
+
+  async #load(): Promise<AccessSnapshot> {
+    const generation = this.#generation;
+    const startedAt = this.#clock();
+    const [aclRecords, groupNodes] = await Promise.all([
+      this.#store.listRecords(ACL_NS),
+      this.#store.listDescendants(GROUPS_ROOT, { maxDepth: 2, limit: MAX_GROUPS }),
+    ]);
+    const aces = new Map<string, readonly Ace[]>();
+    for (const r of aclRecords) aces.set(r.key, r.value as unknown as Ace[]);
+
+    const direct = new Map<string, string[]>(); // member -> groups
+    for (const node of groupNodes) {
+      if (node.primaryType !== 'rep:Group') continue;
+      const id = fromStored(node.properties['rep:authorizableId'] ?? null)?.values[0];
+      const members = fromStored(node.properties['rep:members'] ?? null)?.values ?? [];
+      if (typeof id !== 'string') continue;
+      for (const m of members) {
+        if (typeof m !== 'string') continue;
+        const list = direct.get(m) ?? [];
+        list.push(id);
+        direct.set(m, list);
+      }
+    }
+    const closure = new Map<string, ReadonlySet<string>>();
+    const groupsOf = (principal: string): ReadonlySet<string> => {
+      const cached = closure.get(principal);
+      if (cached) return cached;
+      if (!direct.has(principal)) return NO_GROUPS;
+      const seen = new Set<string>();
+      const queue = [...(direct.get(principal) ?? [])];
+      while (queue.length > 0) {
+        const g = queue.pop()!;
+        if (seen.has(g)) continue; // membership cycles are tolerated
+        seen.add(g);
+        queue.push(...(direct.get(g) ?? []));
+      }
+      closure.set(principal, seen);
+      return seen;
+    };
+    const snapshot: AccessSnapshot = { aces, groupsOf };
+    // A change made while this load ran must not be masked by its (older) result.
+    if (generation === this.#generation) {
+      this.#snapshot = snapshot;
+      this.#loadedAt = startedAt;
+    }
+    return snapshot;
+  }
+}

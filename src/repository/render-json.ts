@@ -1,0 +1,96 @@
+import { NotFoundError } from '../errors.js';
+import type { Json, NodeRecord } from '../store/types.js';
+import { isAllowed } from './acl/evaluate.js';
+import type { RepositoryContext } from './context.js';
+import { nameOf, parentPath } from './path.js';
+import { fromStored, renderProperty } from './properties.js';
+import type { Subject } from './subject.js';
+
+/** Never rendered: password hashes, and the login-token store under each user. */
+const HIDDEN_PROPERTIES = new Set(['rep:password']);
+const HIDDEN_NODES = new Set(['.tokens']);
+
+export type Rendering =
+  | { readonly status: 200; readonly body: Record<string, Json> }
+  /** Too many nodes: the depths that fit, deepest first, as Sling's 300 Multiple Choices. */
+  | { readonly status: 300; readonly body: string[] };
+
+function renderOwn(node: NodeRecord): Record<string, Json> {
+  const out: Record<string, Json> = { 'jcr:primaryType': node.primaryType };
+  for (const [name, stored] of Object.entries(node.properties)) {
+    if (HIDDEN_PROPERTIES.has(name)) continue;
+    const p = fromStored(stored);
+    if (!p) continue;
+    const [key, value] = renderProperty(name, p);
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Renders a node and `depth` levels of descendants as Sling's JSON (`.json`, `.1.json`,
+ * `.infinity.json`). Nodes the subject may not read are left out; an unreadable or missing node
+ * is a 404. More than `ctx.maxRenderNodes` nodes gives 300 and the depths that would fit.
+ */
+export async function renderJson(
+  ctx: RepositoryContext,
+  subject: Subject,
+  path: string,
+  depth: number,
+  node?: NodeRecord,
+): Promise<Rendering> {
+  const snapshot = await ctx.access.get();
+  const self = node ?? (await ctx.store.getNode(path));
+  if (!self || !isAllowed(snapshot, subject, path, 'jcr:read') || isHidden(path)) {
+    throw new NotFoundError();
+  }
+  const root = renderOwn(self);
+  if (depth === 0) return { status: 200, body: root };
+
+  const max = ctx.maxRenderNodes;
+  const rows = await ctx.store.listDescendants(path, {
+    maxDepth: Number.isFinite(depth) ? depth : 100_000,
+    limit: max, // the node itself is the first of `max`
+  });
+  if (rows.length >= max) {
+    const fits = fittingDepths(rows, path, max);
+    return { status: 300, body: fits.map((d) => `${path}.${d}.json`) };
+  }
+  const objects = new Map<string, Record<string, Json>>([[path, root]]);
+  for (const row of rows) {
+    const parent = objects.get(parentPath(row.path));
+    if (!parent || HIDDEN_NODES.has(nameOf(row.path))) continue;
+    if (!isAllowed(snapshot, subject, row.path, 'jcr:read')) continue;
+    const obj = renderOwn(row);
+    parent[nameOf(row.path)] = obj;
+    objects.set(row.path, obj);
+  }
+  return { status: 200, body: root };
+}
+
+function isHidden(path: string): boolean {
+  return path.split('/').some((s) => HIDDEN_NODES.has(s));
+}
+
+/**
+ * Depths whose renderings stay within `max` nodes, deepest first (always includes 0), from the
+ * first `max` descendants in level order.
+ */
+function fittingDepths(rows: readonly NodeRecord[], path: string, max: number): number[] {
+  const base = path === '/' ? 0 : path.split('/').length - 1;
+  const perLevel = new Map<number, number>();
+  for (const r of rows) {
+    const level = r.path.split('/').length - 1 - base;
+    perLevel.set(level, (perLevel.get(level) ?? 0) + 1);
+  }
+  // The last level fetched may be cut short: only levels below it are known to be complete.
+  const lastLevel = Math.max(0, ...perLevel.keys());
+  const out = [0];
+  let total = 1;
+  for (let level = 1; level < lastLevel; level++) {
+    total += perLevel.get(level) ?? 0;
+    if (total > max) break;
+    out.unshift(level);
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import { LatchkeyError, NotFoundError } from '../../errors.js';
+import type { RepositoryContext } from '../context.js';
+import { stringProperty, toStored } from '../properties.js';
+import { requireAdmin } from '../require-admin.js';
+import type { Subject } from '../subject.js';
+import { hashPassword } from './password.js';
+import { findUser } from './paths.js';
+
+/** Sets a user's password (administrators only). */
+export async function changePassword(
+  ctx: RepositoryContext,
+  actor: Subject,
+  userId: string,
+  password: string | undefined,
+): Promise<void> {
+  requireAdmin(actor, 'changing passwords');
+  if (!password) throw new LatchkeyError('invalid_password', 'rep:password must not be empty', 400);
+  const hash = await hashPassword(password, ctx.passwordHashCost);
+  await ctx.store.transaction(async (tx) => {
+    const user = await findUser(tx, userId);
+    if (user?.primaryType !== 'rep:User') throw new NotFoundError('no such user');
+    await tx.putNode({
+      ...user,
+      properties: { ...user.properties, 'rep:password': toStored(stringProperty(hash)) },
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import { LatchkeyError } from '../../errors.js';
+import type { RepositoryContext } from '../context.js';
+import { ensureNode } from '../ensure-node.js';
+import { stringProperty, toStored } from '../properties.js';
+import { requireAdmin } from '../require-admin.js';
+import type { Subject } from '../subject.js';
+import { assertIdFree } from './create-user.js';
+import {
+  findGroup,
+  findUser,
+  GROUP_TYPE,
+  GROUPS_ROOT,
+  groupPath,
+  validateAuthorizableId,
+} from './paths.js';
+
+/**
+ * Creates a group (`createGroup` on the authorizables endpoint). Administrators only. `members`
+ * (users or groups) must exist.
+ */
+export async function createGroup(
+  ctx: RepositoryContext,
+  actor: Subject,
+  group: { id: string | undefined; members?: readonly string[] },
+): Promise<{ id: string; path: string }> {
+  requireAdmin(actor, 'creating groups');
+  const id = validateAuthorizableId(group.id);
+  const path = groupPath(id);
+  const members = [...new Set(group.members ?? [])];
+  await ctx.store.transaction(async (tx) => {
+    await assertIdFree(tx, id);
+    for (const m of members) {
+      if (!(await findUser(tx, m)) && !(await findGroup(tx, m))) {
+        throw new LatchkeyError('invalid_member', `no user or group ${m}`, 400);
+      }
+    }
+    await ensureNode(tx, GROUPS_ROOT, 'rep:AuthorizableFolder', 'rep:AuthorizableFolder');
+    await ensureNode(
+      tx,
+      path.slice(0, path.lastIndexOf('/')),
+      'rep:AuthorizableFolder',
+      'rep:AuthorizableFolder',
+    );
+    await tx.putNode({
+      path,
+      primaryType: GROUP_TYPE,
+      properties: {
+        'rep:authorizableId': toStored(stringProperty(id)),
+        'rep:principalName': toStored(stringProperty(id)),
+        'rep:members': toStored(stringProperty(members)),
+      },
+    });
+  });
+  ctx.access.invalidate();
+  return { id, path };
+}

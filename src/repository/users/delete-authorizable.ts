@@ -1,0 +1,46 @@
+import { ForbiddenError, NotFoundError } from '../../errors.js';
+import { ACL_NS } from '../acl/types.js';
+import type { RepositoryContext } from '../context.js';
+import { readString, readStrings, stringProperty, toStored } from '../properties.js';
+import { requireAdmin } from '../require-admin.js';
+import { ADMIN_ID, ADMINISTRATORS, type Subject } from '../subject.js';
+import { GROUP_TYPE, GROUPS_ROOT, isAuthorizable } from './paths.js';
+
+/**
+ * `deleteAuthorizable` posted to a user's or group's path. Administrators only; `admin`,
+ * `administrators` and the caller's own user cannot be deleted. The authorizable leaves every
+ * group it belonged to, and the access-control entries stored on its node go with it.
+ */
+export async function deleteAuthorizable(
+  ctx: RepositoryContext,
+  actor: Subject,
+  path: string,
+): Promise<string> {
+  requireAdmin(actor, 'deleting users and groups');
+  const id = await ctx.store.transaction(async (tx) => {
+    const node = await tx.getNode(path);
+    if (!node || !isAuthorizable(node)) throw new NotFoundError('no user or group at this path');
+    const id = readString(node.properties, 'rep:authorizableId') ?? '';
+    if (id === ADMIN_ID || id === ADMINISTRATORS || id === actor.userId) {
+      throw new ForbiddenError(`${id} cannot be deleted`);
+    }
+    await tx.deleteTree(path);
+    await tx.deleteRecord(ACL_NS, path);
+    await tx.deleteRecords(ACL_NS, { prefix: `${path}/` });
+    for (const group of await tx.listDescendants(GROUPS_ROOT, { maxDepth: 2, limit: 100_000 })) {
+      if (group.primaryType !== GROUP_TYPE) continue;
+      const members = readStrings(group.properties, 'rep:members');
+      if (!members.includes(id)) continue;
+      await tx.putNode({
+        ...group,
+        properties: {
+          ...group.properties,
+          'rep:members': toStored(stringProperty(members.filter((m) => m !== id))),
+        },
+      });
+    }
+    return id;
+  });
+  ctx.access.invalidate();
+  return id;
+}

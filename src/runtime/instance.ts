@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { basicHandler } from '../auth/authenticate.js';
+import type { Config } from '../config/load.js';
+import { storeCheck } from '../health/store-check.js';
+import { buildInstanceApp } from '../http/instance-app.js';
+import { type BootstrapResult, bootstrapRepository } from '../repository/bootstrap.js';
+import { createRepositoryContext, type RepositoryContext } from '../repository/context.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
+
+export interface RunningInstance {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly ctx: RepositoryContext;
+  readonly bootstrap: BootstrapResult;
+  /** Base URL, e.g. `http://127.0.0.1:4502`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * Opens the store, initializes it on first start, builds the instance app and starts listening.
+ * On failure everything opened so far is closed again.
+ */
+export async function startInstance(
+  config: Config,
+  options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
+): Promise<RunningInstance> {
+  mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.db);
+  let app: FastifyInstance | undefined;
+  try {
+    const ctx = createRepositoryContext(store, {
+      passwordHashCost: config.security.passwordHashCost,
+      maxRenderNodes: config.http.maxRenderNodes,
+      aclCacheMs: config.repository.aclCacheMs,
+    });
+    const bootstrap = await bootstrapRepository(ctx, {
+      role: config.role,
+      adminPassword: config.adminPassword,
+    });
+    app = await buildInstanceApp({
+      config,
+      ctx,
+      auth: [basicHandler(ctx)],
+      health: [storeCheck(store)],
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
+    const purge = setInterval(() => {
+      store.purgeExpired().catch((err) => app?.log.warn({ err }, 'purging expired records failed'));
+    }, PURGE_EVERY_MS);
+    purge.unref();
+    app.addHook('onClose', async () => clearInterval(purge));
+    let url = '';
+    if (options.listen !== false) {
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    } else {
+      await app.ready();
+    }
+    const running = app;
+    return {
+      app: running,
+      store,
+      ctx,
+      bootstrap,
+      url,
+      close: async () => {
+        await running.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
