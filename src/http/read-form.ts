@@ -17,9 +17,15 @@ export async function readForm(request: FastifyRequest): Promise<FormData> {
     else fields.set(name, [value]);
   };
   if (request.isMultipart()) {
+    let parts = 0;
     for await (const part of request.parts()) {
+      parts++;
       if (part.type === 'file') files.set(part.fieldname, await part.toBuffer());
       else add(part.fieldname, String(part.value ?? ''));
+    }
+    // A truncated or garbled body yields no part at all: refuse it rather than act on nothing.
+    if (parts === 0) {
+      throw new LatchkeyError('invalid_request', 'empty or truncated multipart body', 400);
     }
     return { fields, files };
   }

@@ -14,8 +14,9 @@ export interface Resolved {
  * Splits a request path into resource, selectors and extension the way Sling does: node names may
  * contain dots (`/content/dam/logo.png`), so the longest existing node wins. `/a/b.1.json` is node
  * `/a/b` with selector `1` and extension `json` unless a node `/a/b.1.json` or `/a/b.1` exists.
- * When no candidate exists, the longest candidate whose selectors and extension `isKnown` accepts
- * is chosen (so a POST can create `/a/new` through `/a/new.json` but `/a/logo.png` as named).
+ * When no candidate exists, the shortest candidate whose selectors and extension `isKnown` accepts
+ * is chosen (so a POST can create `/a/new` through `/a/new.json` but `/a/logo.png` as named, and
+ * `/a/new.modifyAce.json` names node `/a/new`, not `/a/new.modifyAce`).
  */
 export async function resolveResource(
   store: StoreOps,
@@ -39,8 +40,7 @@ export async function resolveResource(
     const path = `${dir}/${segment.slice(0, i)}`;
     const node = await store.getNode(path);
     if (node) return { path, selectors: parts, extension, node };
-    if (!fallback && isKnown(parts, extension))
-      fallback = { path, selectors: parts, extension, node };
+    if (isKnown(parts, extension)) fallback = { path, selectors: parts, extension, node };
   }
   return fallback ?? { path: requestPath, selectors: [], extension: undefined, node: undefined };
 }

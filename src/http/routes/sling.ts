@@ -5,7 +5,7 @@ import { modifyAce, parsePrivilegeFields } from '../../repository/acl/modify-ace
 import { readAcl } from '../../repository/acl/read-acl.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import { deleteNode } from '../../repository/delete-node.js';
-import { decodeRequestPath } from '../../repository/path.js';
+import { decodeRequestPath, isSameOrDescendant } from '../../repository/path.js';
 import { postNode } from '../../repository/post-node.js';
 import { readString } from '../../repository/properties.js';
 import { renderJson } from '../../repository/render-json.js';
@@ -97,6 +97,9 @@ export function slingRoutes(app: FastifyInstance, ctx: RepositoryContext, option
     }
     if (resolved.node && isAuthorizable(resolved.node)) {
       return authorizableOperation(request, reply, ctx, path, resolved.node.properties, form);
+    }
+    if (!resolved.node && isSameOrDescendant(path, '/home')) {
+      throw new NotFoundError('no user or group at this path');
     }
     const operation = field(form, ':operation');
     if (operation === 'delete') {
