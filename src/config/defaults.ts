@@ -47,7 +47,7 @@ export const OPTIONS = {
     kind: { type: 'path' },
     default: './latchkey-data',
     env: 'LATCHKEY_DATA',
-    doc: 'Data folder: the embedded SQLite stores (one file per role) and, later, the key files.',
+    doc: 'Data folder: holds the embedded SQLite store of each role (<data>/<role>.sqlite).',
   },
   host: {
     kind: { type: 'string' },

@@ -18,10 +18,17 @@ export async function readForm(request: FastifyRequest): Promise<FormData> {
   };
   if (request.isMultipart()) {
     let parts = 0;
-    for await (const part of request.parts()) {
-      parts++;
-      if (part.type === 'file') files.set(part.fieldname, await part.toBuffer());
-      else add(part.fieldname, String(part.value ?? ''));
+    try {
+      for await (const part of request.parts()) {
+        parts++;
+        if (part.type === 'file') files.set(part.fieldname, await part.toBuffer());
+        else add(part.fieldname, String(part.value ?? ''));
+      }
+    } catch (err) {
+      // Limits come with their own 4xx status; the parser's other complaints (no boundary,
+      // malformed headers) are the client's fault too.
+      if (typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err;
+      throw new LatchkeyError('invalid_request', 'malformed multipart body', 400);
     }
     // A truncated or garbled body yields no part at all: refuse it rather than act on nothing.
     if (parts === 0) {

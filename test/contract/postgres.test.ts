@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { findPostgres, freshSchemaUrl } from '../helpers/postgres.js';
 import { storeContract } from './store.contract.js';
@@ -8,7 +8,6 @@ const base = await findPostgres();
 const drops: Array<() => Promise<void>> = [];
 let current: string | undefined;
 
-beforeAll(() => {});
 afterAll(async () => {
   for (const drop of drops) await drop();
 });
@@ -23,7 +22,6 @@ if (base) {
     },
   }));
 } else {
-  const { describe, it } = await import('vitest');
   describe('store contract: postgres', () => {
     it.skip('needs a PostgreSQL server (set LATCHKEY_TEST_PG_URL); none answered', () => {});
   });

@@ -268,6 +268,12 @@ describe('access control', () => {
       ADMIN,
     );
     expect(missing.statusCode).toBe(404);
+    const missingDelete = await post(
+      '/content/nothing.deleteAce.json',
+      form([[':applyTo', 'alice']]),
+      ADMIN,
+    );
+    expect(missingDelete.statusCode).toBe(404);
   });
 });
 

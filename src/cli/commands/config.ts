@@ -28,7 +28,7 @@ export function configCommand(program: Command) {
     .description('list every option with its environment variable, default and meaning')
     .action(() => {
       for (const [name, spec] of Object.entries(OPTIONS)) {
-        const def = spec.default === undefined ? '(derived)' : JSON.stringify(spec.default);
+        const def = spec.default === undefined ? '(none: see below)' : JSON.stringify(spec.default);
         process.stdout.write(`${name}\n  env ${spec.env}, default ${def}\n  ${spec.doc}\n`);
       }
     });

@@ -33,12 +33,13 @@ export function flagsToOptions(
 }
 
 export function printReady(role: string, url: string, generatedPassword: string | undefined) {
-  process.stdout.write(`latchkey ${role} listening on ${url}\n`);
   if (generatedPassword) {
     process.stdout.write(
       `admin password (shown once; set LATCHKEY_ADMIN_PASSWORD before the first start to choose it): ${generatedPassword}\n`,
     );
   }
+  // Last, so that whoever waits for this line has everything printed before it.
+  process.stdout.write(`latchkey ${role} listening on ${url}\n`);
 }
 
 export function serveCommand(program: Command) {

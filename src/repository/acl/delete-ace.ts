@@ -1,4 +1,4 @@
-import { LatchkeyError } from '../../errors.js';
+import { LatchkeyError, NotFoundError } from '../../errors.js';
 import type { Json } from '../../store/types.js';
 import type { RepositoryContext } from '../context.js';
 import { requireAdmin } from '../require-admin.js';
@@ -16,6 +16,7 @@ export async function deleteAces(
   if (principals.length === 0)
     throw new LatchkeyError('invalid_request', ':applyTo is required', 400);
   await ctx.store.transaction(async (tx) => {
+    if (!(await tx.getNode(path))) throw new NotFoundError();
     const current = ((await tx.getRecord(ACL_NS, path))?.value ?? []) as unknown as Ace[];
     const next = current.filter((a) => !principals.includes(a.principal));
     if (next.length === 0) await tx.deleteRecord(ACL_NS, path);

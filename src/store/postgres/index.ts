@@ -30,7 +30,11 @@ const toRecord = (row: RecordRow): StoredRecord => ({
 
 /** SQLSTATEs after which a SERIALIZABLE transaction is simply re-run. */
 const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 8;
+/**
+ * Every round of conflicting transactions commits at least one of them, so N contenders on one
+ * row need at most N attempts; the jittered, growing pause spreads them out.
+ */
+const MAX_ATTEMPTS = 30;
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Pool size per process (default 10). */
@@ -148,7 +152,7 @@ export class PostgresStore implements Store {
           await client.query('ROLLBACK').catch(() => {});
           const code = (err as { code?: string }).code;
           if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
-          await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
         } finally {
           tx.close();
         }

@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface Server {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** The admin password, if this start printed one. */
+  readonly password: string | undefined;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `latchkey ARGS` to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts a server process and waits for its "listening on" line (or its death). */
+export function startServer(args: string[], env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: {
+      ...process.env,
+      LATCHKEY_LOG_LEVEL: 'warn',
+      LATCHKEY_SECURITY_PASSWORD_HASH_COST: '10',
+      ...env,
+    },
+  });
+  let out = '';
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in time: ${out}${err}`)),
+      20_000,
+    );
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${err}`));
+    });
+    child.stdout?.on('data', (d) => {
+      out += d;
+      const m = /listening on (\S+)/.exec(out);
+      if (!m || !out.includes('\n', m.index)) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      const password = /admin password[^:]*: (\S+)/.exec(out)?.[1];
+      resolve({
+        child,
+        url: m[1]!,
+        stdout: () => out,
+        stderr: () => err,
+        password,
+        stop: (signal = 'SIGTERM') =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done(child.exitCode);
+            child.once('exit', (code) => done(code));
+            child.kill(signal);
+          }),
+      });
+    });
+  });
+}
