@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../config/defaults.js';
-import type { Json } from '../store/types.js';
 import { writeAce } from './acl/modify-ace.js';
 import type { RepositoryContext } from './context.js';
 import { ensureNode } from './ensure-node.js';
 import { stringProperty, toStored } from './properties.js';
 import { ADMIN_ID, ADMINISTRATORS, EVERYONE } from './subject.js';
 import { hashPassword } from './users/password.js';
-import { groupPath, userPath } from './users/paths.js';
+import { putAuthorizable } from './users/put-authorizable.js';
 
 const META_NS = 'meta';
 const INITIALIZED = 'repository.initialized';
@@ -54,33 +53,9 @@ export async function bootstrapRepository(
     }
     await ensureNode(tx, '/', 'rep:root');
     for (const [path, type] of STRUCTURE) await ensureNode(tx, path, type, type);
-    const id = (v: string): Record<string, Json> => ({
-      'rep:authorizableId': toStored(stringProperty(v)),
-      'rep:principalName': toStored(stringProperty(v)),
-    });
-    const adminPath = userPath(ADMIN_ID);
-    await ensureNode(
-      tx,
-      adminPath.slice(0, adminPath.lastIndexOf('/')),
-      'rep:AuthorizableFolder',
-      'rep:AuthorizableFolder',
-    );
-    await tx.putNode({
-      path: adminPath,
-      primaryType: 'rep:User',
-      properties: { ...id(ADMIN_ID), 'rep:password': toStored(stringProperty(hash)) },
-    });
-    const adminsPath = groupPath(ADMINISTRATORS);
-    await ensureNode(
-      tx,
-      adminsPath.slice(0, adminsPath.lastIndexOf('/')),
-      'rep:AuthorizableFolder',
-      'rep:AuthorizableFolder',
-    );
-    await tx.putNode({
-      path: adminsPath,
-      primaryType: 'rep:Group',
-      properties: { ...id(ADMINISTRATORS), 'rep:members': toStored(stringProperty([ADMIN_ID])) },
+    await putAuthorizable(tx, 'user', ADMIN_ID, { 'rep:password': toStored(stringProperty(hash)) });
+    await putAuthorizable(tx, 'group', ADMINISTRATORS, {
+      'rep:members': toStored(stringProperty([ADMIN_ID])),
     });
     if (options.role === 'publish') {
       await writeAce(tx, '/content', EVERYONE, new Map([['jcr:read', 'granted']]));

@@ -1,18 +1,11 @@
 import { LatchkeyError } from '../../errors.js';
 import type { RepositoryContext } from '../context.js';
-import { ensureNode } from '../ensure-node.js';
 import { stringProperty, toStored } from '../properties.js';
 import { requireAdmin } from '../require-admin.js';
 import type { Subject } from '../subject.js';
 import { assertIdFree } from './create-user.js';
-import {
-  findGroup,
-  findUser,
-  GROUP_TYPE,
-  GROUPS_ROOT,
-  groupPath,
-  validateAuthorizableId,
-} from './paths.js';
+import { findGroup, findUser, groupPath, validateAuthorizableId } from './paths.js';
+import { putAuthorizable } from './put-authorizable.js';
 
 /**
  * Creates a group (`createGroup` on the authorizables endpoint). Administrators only. `members`
@@ -34,22 +27,7 @@ export async function createGroup(
         throw new LatchkeyError('invalid_member', `no user or group ${m}`, 400);
       }
     }
-    await ensureNode(tx, GROUPS_ROOT, 'rep:AuthorizableFolder', 'rep:AuthorizableFolder');
-    await ensureNode(
-      tx,
-      path.slice(0, path.lastIndexOf('/')),
-      'rep:AuthorizableFolder',
-      'rep:AuthorizableFolder',
-    );
-    await tx.putNode({
-      path,
-      primaryType: GROUP_TYPE,
-      properties: {
-        'rep:authorizableId': toStored(stringProperty(id)),
-        'rep:principalName': toStored(stringProperty(id)),
-        'rep:members': toStored(stringProperty(members)),
-      },
-    });
+    await putAuthorizable(tx, 'group', id, { 'rep:members': toStored(stringProperty(members)) });
   });
   ctx.access.invalidate();
   return { id, path };

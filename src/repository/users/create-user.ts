@@ -2,14 +2,14 @@ import { ConflictError, LatchkeyError } from '../../errors.js';
 import type { Json, StoreOps } from '../../store/types.js';
 import { writeAce } from '../acl/modify-ace.js';
 import type { RepositoryContext } from '../context.js';
-import { ensureNode } from '../ensure-node.js';
 import { isValidName } from '../path.js';
 import { stringProperty, toStored } from '../properties.js';
 import { requireAdmin } from '../require-admin.js';
 import type { Subject } from '../subject.js';
 import { addMember } from './membership.js';
 import { hashPassword } from './password.js';
-import { findGroup, groupPath, USERS_ROOT, userPath, validateAuthorizableId } from './paths.js';
+import { findGroup, groupPath, userPath, validateAuthorizableId } from './paths.js';
+import { putAuthorizable } from './put-authorizable.js';
 
 export interface NewUser {
   readonly id: string | undefined;
@@ -60,23 +60,9 @@ export async function createUser(
     for (const g of user.groups ?? []) {
       if (!(await findGroup(tx, g))) throw new LatchkeyError('invalid_group', `no group ${g}`, 400);
     }
-    await ensureNode(tx, USERS_ROOT, 'rep:AuthorizableFolder', 'rep:AuthorizableFolder');
-    await ensureNode(
-      tx,
-      path.slice(0, path.lastIndexOf('/')),
-      'rep:AuthorizableFolder',
-      'rep:AuthorizableFolder',
-    );
-    const properties: Record<string, Json> = {
-      'rep:authorizableId': toStored(stringProperty(id)),
-      'rep:principalName': toStored(stringProperty(id)),
-    };
-    if (hash) properties['rep:password'] = toStored(stringProperty(hash));
-    await tx.putNode({
-      path,
-      primaryType: user.system ? 'rep:SystemUser' : 'rep:User',
-      properties,
-    });
+    const extra: Record<string, Json> = {};
+    if (hash) extra['rep:password'] = toStored(stringProperty(hash));
+    await putAuthorizable(tx, user.system ? 'system' : 'user', id, extra);
     if (user.profile && user.profile.size > 0) {
       const profile: Record<string, Json> = {};
       for (const [k, v] of user.profile) profile[k] = toStored(stringProperty(v));
