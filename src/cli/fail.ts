@@ -1,4 +1,4 @@
-import { ConfigError, StoreError } from '../errors.js';
+import { ConfigError, LatchkeyError, StoreError } from '../errors.js';
 
 /**
  * Prints a one-line reason (and what to do, where known) on stderr and sets a non-zero exit
@@ -11,6 +11,8 @@ export function fail(err: unknown): void {
   if (err instanceof ConfigError) {
     message = `invalid configuration: ${err.message}`;
     code = 2;
+  } else if (err instanceof LatchkeyError) {
+    message = err.message;
   } else if (err instanceof StoreError) {
     message = `${err.message} (check --db / LATCHKEY_DB)`;
   } else if (e?.code === 'EADDRINUSE') {

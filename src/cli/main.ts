@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
+import { keysChangeCommands } from './commands/keys-change.js';
+import { keysInspectCommands } from './commands/keys-inspect.js';
+import { protectCommands } from './commands/protect.js';
 import { serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
 
@@ -22,5 +25,11 @@ program
 startCommand(program);
 serveCommand(program);
 configCommand(program);
+const keys = program
+  .command('keys')
+  .description('crypto keys: status, migration, rotation, export and import');
+keysInspectCommands(keys);
+keysChangeCommands(keys);
+protectCommands(program);
 
 await program.parseAsync(process.argv);

@@ -122,6 +122,12 @@ export const OPTIONS = {
     env: 'LATCHKEY_HTTP_MAX_RENDER_NODES',
     doc: 'Most nodes one JSON rendering may contain; a deeper request gets 300 with the depths that fit.',
   },
+  'crypto.keyStorage': {
+    kind: { type: 'enum', values: ['file', 'repository'] },
+    default: 'file',
+    env: 'LATCHKEY_CRYPTO_KEY_STORAGE',
+    doc: 'Where new keys go when a data folder is initialized: key files (<data>/crypto, storage Bundle) or the repository (/etc/key, storage JCR, the legacy layout). Afterwards the storage file decides; latchkey keys migrate moves them.',
+  },
   'repository.aclCacheMs': {
     kind: { type: 'int', min: 0, max: 3_600_000 },
     default: 5000,

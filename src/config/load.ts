@@ -21,6 +21,7 @@ export interface Config {
     readonly maxRenderNodes: number;
   };
   readonly repository: { readonly aclCacheMs: number };
+  readonly crypto: { readonly keyStorage: 'file' | 'repository' };
 }
 
 export interface ConfigSources {
@@ -91,6 +92,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       maxRenderNodes: values.get('http.maxRenderNodes') as number,
     },
     repository: { aclCacheMs: values.get('repository.aclCacheMs') as number },
+    crypto: { keyStorage: values.get('crypto.keyStorage') as 'file' | 'repository' },
   };
   return deepFreeze(config);
 }

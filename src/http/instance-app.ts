@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { AuthHandler, Credentials } from '../auth/authenticate.js';
 import { createAuthenticator } from '../auth/authenticate.js';
 import type { Config } from '../config/load.js';
+import type { KeyringHolder } from '../crypto/holder.js';
 import { ConfigError } from '../errors.js';
 import type { HealthCheck } from '../health/registry.js';
 import type { RepositoryContext } from '../repository/context.js';
@@ -12,6 +13,7 @@ import type { Subject } from '../repository/subject.js';
 import { sendError } from './errors.js';
 import { safeUrl } from './request-context.js';
 import { authorizableRoutes } from './routes/authorizables.js';
+import { cryptoConsoleRoutes } from './routes/crypto-console.js';
 import { healthRoutes } from './routes/health.js';
 import { slingRoutes } from './routes/sling.js';
 
@@ -20,6 +22,7 @@ export interface InstanceAppOptions {
   readonly ctx: RepositoryContext;
   readonly auth: readonly AuthHandler[];
   readonly health: readonly HealthCheck[];
+  readonly keys: KeyringHolder;
   /** A pino logger configuration, `false` for none (tests). Default: JSON lines at config.logLevel. */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -111,6 +114,7 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
   });
 
   healthRoutes(app, options.health);
+  cryptoConsoleRoutes(app, options.keys);
   authorizableRoutes(app, ctx, config.security.anonymous);
   slingRoutes(app, ctx, {
     anonymous: config.security.anonymous,

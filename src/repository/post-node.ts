@@ -8,8 +8,11 @@ import { toStored } from './properties.js';
 import type { NodeChanges } from './sling-post-form.js';
 import type { Subject } from './subject.js';
 
-/** Where Sling POST may not write: users and groups change only through the user admin. */
-const PROTECTED_ROOTS = ['/home'];
+/**
+ * Where Sling POST may not write: users and groups change only through the user admin, keys
+ * only through the keys commands.
+ */
+const PROTECTED_ROOTS = ['/home', '/etc/key'];
 
 export interface PostResult {
   readonly created: boolean;

@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { basicHandler } from '../auth/authenticate.js';
 import type { Config } from '../config/load.js';
+import { KeyringHolder } from '../crypto/holder.js';
+import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
+import { cryptoCheck } from '../health/crypto-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildInstanceApp } from '../http/instance-app.js';
 import { type BootstrapResult, bootstrapRepository } from '../repository/bootstrap.js';
@@ -14,6 +17,7 @@ export interface RunningInstance {
   readonly store: Store;
   readonly ctx: RepositoryContext;
   readonly bootstrap: BootstrapResult;
+  readonly keys: KeyringHolder;
   /** Base URL, e.g. `http://127.0.0.1:4502`. */
   readonly url: string;
   close(): Promise<void>;
@@ -38,6 +42,12 @@ export async function startInstance(
       maxRenderNodes: config.http.maxRenderNodes,
       aclCacheMs: config.repository.aclCacheMs,
     });
+    const location = { cryptoDir: cryptoDirOf(config.data), store };
+    // Before anything else touches the store: refuses to start when keys it depends on are gone.
+    const keys = new KeyringHolder(
+      location,
+      await loadKeyring(location, { initialize: config.crypto.keyStorage }),
+    );
     const bootstrap = await bootstrapRepository(ctx, {
       role: config.role,
       adminPassword: config.adminPassword,
@@ -46,7 +56,8 @@ export async function startInstance(
       config,
       ctx,
       auth: [basicHandler(ctx)],
-      health: [storeCheck(store)],
+      health: [storeCheck(store), cryptoCheck(keys)],
+      keys,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     const purge = setInterval(() => {
@@ -70,6 +81,7 @@ export async function startInstance(
       store,
       ctx,
       bootstrap,
+      keys,
       url,
       close: async () => {
         await running.close();

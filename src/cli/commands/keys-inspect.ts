@@ -1,0 +1,122 @@
+import type { Command } from 'commander';
+import { fingerprint, KEY_KINDS } from '../../crypto/key-id.js';
+import {
+  aemMasterFile,
+  loadKeyring,
+  readAemMaster,
+  readStoredKeys,
+} from '../../crypto/load-keyring.js';
+import { readRegistry } from '../../crypto/registry.js';
+import { findProtectedValues } from '../../crypto/scan.js';
+import { unprotect } from '../../crypto/unprotect.js';
+import { fail } from '../fail.js';
+import { keyFlags, withKeyLocation } from '../key-location.js';
+
+/** `keys status`, `keys fingerprint`, `keys verify`: read-only looks at a data folder's keys. */
+export function keysInspectCommands(keys: Command) {
+  keyFlags(
+    keys
+      .command('status')
+      .description('storage in use, key ids and fingerprints, what the store depends on'),
+  )
+    .option('--json', 'print JSON')
+    .action(async (opts: Record<string, string | undefined>) => {
+      try {
+        await withKeyLocation(opts, async (loc) => {
+          const { mode, keys: stored } = await readStoredKeys(loc);
+          const registry = await readRegistry(loc.store);
+          const versions = KEY_KINDS.flatMap((kind) =>
+            stored[kind].map((m, i) => {
+              const sha = fingerprint(m);
+              return { kind, id: sha.slice(0, 16), primary: i === 0, sha256: sha };
+            }),
+          );
+          const missing = KEY_KINDS.flatMap((kind) =>
+            registry[kind]
+              .filter((id) => !versions.some((v) => v.kind === kind && v.id === id))
+              .map((id) => ({ kind, id })),
+          );
+          const aem = readAemMaster(loc.cryptoDir);
+          const status = {
+            storage: mode ?? '(no storage file: Bundle)',
+            cryptoDir: loc.cryptoDir,
+            keys: versions,
+            aemMaster: aem
+              ? { file: aemMasterFile(loc.cryptoDir), sha256: fingerprint(aem) }
+              : null,
+            missing,
+            ok: missing.length === 0 && KEY_KINDS.every((k) => stored[k].length > 0),
+          };
+          if (opts['json'] !== undefined) {
+            process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+          } else {
+            process.stdout.write(`storage: ${status.storage} (${loc.cryptoDir})\n`);
+            for (const v of versions) {
+              process.stdout.write(
+                `${v.kind.padEnd(7)}${v.primary ? 'primary' : 'older  '}  ${v.id}  sha256 ${v.sha256}\n`,
+              );
+            }
+            process.stdout.write(
+              `aem master: ${aem ? `imported, sha256 ${fingerprint(aem)}` : 'not imported'}\n`,
+            );
+            for (const m of missing)
+              process.stdout.write(`MISSING ${m.kind} key ${m.id}: the store depends on it\n`);
+            process.stdout.write(
+              status.ok ? 'ok: every key the store depends on is present\n' : 'NOT OK\n',
+            );
+          }
+          if (!status.ok) process.exitCode = 1;
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  keyFlags(
+    keys
+      .command('fingerprint')
+      .description('print each key version: kind, id, SHA-256 (as sha256sum prints it)'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    try {
+      await withKeyLocation(opts, async (loc) => {
+        const keyring = await loadKeyring(loc, { initialize: false });
+        for (const kind of KEY_KINDS) {
+          for (const v of keyring[kind].byId.values()) {
+            const role = v.id === keyring[kind].primary.id ? 'primary' : 'older';
+            process.stdout.write(`${kind} ${v.id} ${role} ${v.fingerprint}\n`);
+          }
+        }
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  keyFlags(
+    keys
+      .command('verify')
+      .description('check that the keys are complete and every protected value opens'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    try {
+      await withKeyLocation(opts, async (loc) => {
+        const keyring = await loadKeyring(loc, { initialize: false });
+        const found = await findProtectedValues(loc.store);
+        let bad = 0;
+        for (const o of found) {
+          try {
+            unprotect(keyring, o.value);
+          } catch (err) {
+            bad++;
+            process.stdout.write(`FAIL ${o.node.path} ${o.property}: ${(err as Error).message}\n`);
+          }
+        }
+        process.stdout.write(
+          `${found.length - bad} of ${found.length} protected values open with these keys\n`,
+        );
+        if (bad > 0) process.exitCode = 1;
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+}

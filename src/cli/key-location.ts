@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import type { OptionName } from '../config/defaults.js';
+import { type Config, loadConfig } from '../config/load.js';
+import { cryptoDirOf, type KeyLocation } from '../crypto/load-keyring.js';
+import { openStore } from '../store/open.js';
+
+/** Flags of the commands that work on a data folder's keys. */
+export function keyFlags(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data folder (default ./latchkey-data)')
+    .option('--db <url>', 'store URL, when not the embedded default')
+    .option('--role <role>', 'whose store: author (default) or publish')
+    .option('--config <file>', 'JSON configuration file');
+}
+
+export function keyConfig(opts: Record<string, string | undefined>): Config {
+  const flags: Partial<Record<OptionName, unknown>> = {
+    data: opts['data'],
+    db: opts['db'],
+    role: opts['role'],
+  };
+  return loadConfig({ flags, file: opts['config'] });
+}
+
+/** Opens the store of the data folder the flags name, runs `fn`, always closes the store. */
+export async function withKeyLocation<T>(
+  opts: Record<string, string | undefined>,
+  fn: (loc: KeyLocation, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = keyConfig(opts);
+  const store = await openStore(config.db);
+  try {
+    return await fn({ cryptoDir: cryptoDirOf(config.data), store }, config);
+  } finally {
+    await store.close();
+  }
+}
