@@ -11,7 +11,7 @@ import {
   makeKeyVersion,
 } from './keyring.js';
 import { readRegistry, registerKeys } from './registry.js';
-import { keyFile, readFileKeys, writeFileKeys } from './storage/file.js';
+import { keyFile, readFileKeys, removeFileKeys, writeFileKeys } from './storage/file.js';
 import { readStorageMode, type StorageMode, writeStorageMode } from './storage/mode.js';
 import { KEY_NODE, readRepositoryKeys, writeRepositoryKeys } from './storage/repository.js';
 import { hasAnyKey, type StoredKeys } from './storage/types.js';
@@ -56,7 +56,7 @@ async function missing(
   const found = other[kind].some((k) => ids.includes(keyId(k)));
   const hint = found
     ? `It is in the ${mode === 'JCR' ? 'key files' : 'repository (/etc/key)'}: run latchkey keys migrate --to file.`
-    : `Restore it with latchkey keys import BUNDLE (from a keys export), or put the original key file back (its SHA-256 starts with the key id).`;
+    : `Restore it with latchkey keys import BUNDLE (a keys export from an instance that has it), or put the original key file back (its SHA-256 starts with the key id).`;
   return new CryptoError(
     'keys_missing',
     `${kind} key ${ids.join(', ')} is missing: looked in ${describeWhere(loc, mode, kind)}. ` +
@@ -80,32 +80,29 @@ export interface LoadOptions {
  * where it looked and how to restore it, and changes nothing.
  */
 export async function loadKeyring(loc: KeyLocation, options: LoadOptions = {}): Promise<Keyring> {
-  const registry = await readRegistry(loc.store);
   let { mode, keys } = await readStoredKeys(loc);
-
+  // A fresh data folder joining a store that keeps its keys in the repository (a cluster on a
+  // shared store): use those.
+  if (mode === undefined && !hasAnyKey(keys) && options.initialize === 'repository') {
+    keys = await readRepositoryKeys(loc.store);
+    if (hasAnyKey(keys)) {
+      mode = 'JCR';
+      writeStorageMode(loc.cryptoDir, mode);
+    }
+  }
+  if (!hasAnyKey(keys) && options.initialize) {
+    const created = await initializeKeys(loc, options.initialize);
+    ({ mode, keys } = created ?? (await readStoredKeys(loc)));
+  }
+  const registry = await readRegistry(loc.store);
   if (!hasAnyKey(keys)) {
     const depended = KEY_KINDS.find((k) => registry[k].length > 0);
     if (depended) throw await missing(loc, mode, depended, registry[depended]);
-    if (!options.initialize) {
-      throw new CryptoError(
-        'keys_missing',
-        `no keys in ${loc.cryptoDir}: start the instance once, or import keys`,
-        503,
-      );
-    }
-    keys = {
-      master: [generateKeyVersion('master').material],
-      hmac: [generateKeyVersion('hmac').material],
-    };
-    mkdirSync(loc.cryptoDir, { recursive: true, mode: 0o700 });
-    if (options.initialize === 'repository') {
-      await loc.store.transaction((tx) => writeRepositoryKeys(tx, keys));
-      mode = 'JCR';
-    } else {
-      writeFileKeys(loc.cryptoDir, keys);
-      mode = 'Bundle';
-    }
-    writeStorageMode(loc.cryptoDir, mode);
+    throw new CryptoError(
+      'keys_missing',
+      `no keys in ${loc.cryptoDir}: start the instance once, or import keys`,
+      503,
+    );
   }
 
   for (const kind of KEY_KINDS) {
@@ -124,6 +121,39 @@ export async function loadKeyring(loc: KeyLocation, options: LoadOptions = {}): 
     hmac: [keyring.hmac.primary.id],
   });
   return keyring;
+}
+
+/**
+ * Creates the first keys of an empty data folder and store. Exactly one process wins when
+ * several start at once on one store: the registry is created with insert-if-absent. A loser
+ * keeps nothing of its own; it returns `undefined` and its caller reads what is stored.
+ */
+async function initializeKeys(
+  loc: KeyLocation,
+  where: 'file' | 'repository',
+): Promise<{ mode: StorageMode; keys: StoredKeys } | undefined> {
+  const keys: StoredKeys = {
+    master: [generateKeyVersion('master').material],
+    hmac: [generateKeyVersion('hmac').material],
+  };
+  const registry = { master: [keyId(keys.master[0]!)], hmac: [keyId(keys.hmac[0]!)] };
+  mkdirSync(loc.cryptoDir, { recursive: true, mode: 0o700 });
+  if (where === 'repository') {
+    const won = await loc.store.transaction(async (tx) => {
+      if (!(await tx.insertRecord('crypto', 'registry', registry))) return false;
+      await writeRepositoryKeys(tx, keys);
+      return true;
+    });
+    writeStorageMode(loc.cryptoDir, 'JCR');
+    return won ? { mode: 'JCR', keys } : undefined;
+  }
+  // Files first: a crash before the registry exists leaves keys that the next start adopts.
+  writeFileKeys(loc.cryptoDir, keys);
+  writeStorageMode(loc.cryptoDir, 'Bundle');
+  if (await loc.store.insertRecord('crypto', 'registry', registry)) return { mode: 'Bundle', keys };
+  // Another data folder initialized this store first: nothing was sealed with ours.
+  removeFileKeys(loc.cryptoDir);
+  return undefined;
 }
 
 export function buildKeyring(keys: StoredKeys, aemMaster: Buffer | undefined): Keyring {

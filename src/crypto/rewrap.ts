@@ -56,7 +56,7 @@ export async function rewrap(loc: KeyLocation): Promise<RewrapReport> {
       const properties: Record<string, Json> = { ...node.properties };
       for (const [name, stored] of Object.entries(node.properties)) {
         const p = fromStored(stored);
-        if (!p || p.type !== 'String') continue;
+        if (p?.type !== 'String') continue;
         let changed = false;
         const values = p.values.map((v, i) => {
           const r = replacements.get(`${name}\u0000${i}`);

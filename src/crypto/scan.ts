@@ -20,7 +20,7 @@ export async function findProtectedValues(store: StoreOps): Promise<ProtectedOcc
   for (const node of nodes) {
     for (const [property, stored] of Object.entries(node.properties)) {
       const p = fromStored(stored);
-      if (!p || p.type !== 'String') continue;
+      if (p?.type !== 'String') continue;
       p.values.forEach((value, index) => {
         if (isProtected(value)) out.push({ node, property, index, value });
       });

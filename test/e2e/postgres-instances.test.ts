@@ -15,7 +15,12 @@ describe.runIf(base)('two author processes on one PostgreSQL store', () => {
   afterAll(() => schema?.drop());
 
   it('initializes once and shares content and users', async () => {
-    const env = { LATCHKEY_ADMIN_PASSWORD: 'pg-admin-pw', LATCHKEY_REPOSITORY_ACL_CACHE_MS: '500' };
+    // Keys in the shared store (repository storage), so both instances use the same ones.
+    const env = {
+      LATCHKEY_ADMIN_PASSWORD: 'pg-admin-pw',
+      LATCHKEY_REPOSITORY_ACL_CACHE_MS: '500',
+      LATCHKEY_CRYPTO_KEY_STORAGE: 'repository',
+    };
     const [a, b] = await Promise.all([
       startServer(
         ['serve', 'author', '--port', '0', '--data', join(root, 'a'), '--db', schema!.url],

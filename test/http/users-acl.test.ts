@@ -304,7 +304,10 @@ describe('authentication', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       status: 'green',
-      checks: [{ name: 'store', status: 'green' }],
+      checks: [
+        { name: 'store', status: 'green' },
+        { name: 'crypto', status: 'green' },
+      ],
     });
   });
 });
