@@ -6,6 +6,7 @@ import { KEY_KINDS, type KeyKind, keyId } from './key-id.js';
 import {
   AEM_MASTER_LENGTH,
   generateKeyVersion,
+  KEY_LENGTH,
   type Keyring,
   makeKeySet,
   makeKeyVersion,
@@ -105,6 +106,7 @@ export async function loadKeyring(loc: KeyLocation, options: LoadOptions = {}): 
     );
   }
 
+  for (const kind of KEY_KINDS) checkLengths(kind, keys[kind], mode);
   for (const kind of KEY_KINDS) {
     const have = new Set(keys[kind].map((k) => keyId(k)));
     const lost = registry[kind].filter((id) => !have.has(id));
@@ -154,6 +156,20 @@ async function initializeKeys(
   // Another data folder initialized this store first: nothing was sealed with ours.
   removeFileKeys(loc.cryptoDir);
   return undefined;
+}
+
+function checkLengths(kind: KeyKind, versions: readonly Buffer[], mode: StorageMode | undefined) {
+  for (const k of versions) {
+    if (k.length === KEY_LENGTH[kind]) continue;
+    const aem = kind === 'master' && k.length === AEM_MASTER_LENGTH;
+    throw new CryptoError(
+      'invalid_key',
+      `a ${kind} key in ${mode === 'JCR' ? '/etc/key' : 'the key files'} has ${k.length} bytes, not ${KEY_LENGTH[kind]}` +
+        (aem
+          ? ': that is an AEM master key; import it with latchkey keys import-aem --master FILE'
+          : ''),
+    );
+  }
 }
 
 export function buildKeyring(keys: StoredKeys, aemMaster: Buffer | undefined): Keyring {
