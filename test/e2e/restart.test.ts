@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,5 +138,26 @@ describe('CLI errors', () => {
     const printed = JSON.parse(res.stdout);
     expect(printed).toMatchObject({ role: 'publish', port: 4503, adminPassword: '***' });
     expect(res.stdout).not.toContain('topsecret');
+  });
+});
+
+describe('keys that vanish', () => {
+  it('refuses to start, naming the missing key, where it looked and the fix, and creates nothing', async () => {
+    const data = join(root, 'vanish');
+    const first = await startServer(['serve', 'author', '--port', '0', '--data', data]);
+    await first.stop();
+    const status = await runCli(['keys', 'fingerprint', '--data', data]);
+    const masterId = /^master (\w{16}) primary/m.exec(status.stdout)?.[1];
+    expect(masterId).toBeDefined();
+    rmSync(join(data, 'crypto', 'master'));
+    rmSync(join(data, 'crypto', 'hmac'));
+    const res = await runCli(['serve', 'author', '--port', '0', '--data', data], {
+      LATCHKEY_SECURITY_PASSWORD_HASH_COST: '10',
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`master key ${masterId} is missing`);
+    expect(res.stderr).toContain(join(data, 'crypto', 'master'));
+    expect(res.stderr).toContain('latchkey keys import');
+    expect(existsSync(join(data, 'crypto', 'master'))).toBe(false);
   });
 });
