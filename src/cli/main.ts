@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { keysChangeCommands } from './commands/keys-change.js';
 import { keysInspectCommands } from './commands/keys-inspect.js';
+import { keysTransferCommands } from './commands/keys-transfer.js';
 import { protectCommands } from './commands/protect.js';
 import { serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
@@ -30,6 +31,7 @@ const keys = program
   .description('crypto keys: status, migration, rotation, export and import');
 keysInspectCommands(keys);
 keysChangeCommands(keys);
+keysTransferCommands(keys);
 protectCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CryptoError } from '../../crypto/errors.js';
+import { exportKeys } from '../../crypto/export.js';
+import { importKeys } from '../../crypto/import.js';
+import { importAemKeys } from '../../crypto/import-aem.js';
+import { fail } from '../fail.js';
+import { keyFlags, withKeyLocation } from '../key-location.js';
+
+/** The bundle passphrase: `--passphrase-file` (first line) or `LATCHKEY_KEYS_PASSPHRASE`; never a flag value. */
+function passphrase(opts: Record<string, string | undefined>): string | undefined {
+  const file = opts['passphraseFile'];
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CryptoError(
+        'invalid_request',
+        `cannot read --passphrase-file ${file}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+    const first = text.split(/\r?\n/)[0] ?? '';
+    if (first === '')
+      throw new CryptoError('invalid_request', `--passphrase-file ${file} is empty`);
+    return first;
+  }
+  const env = process.env['LATCHKEY_KEYS_PASSPHRASE'];
+  return env === undefined || env === '' ? undefined : env;
+}
+
+/** `keys export`, `keys import`, `keys import-aem`. */
+export function keysTransferCommands(keys: Command) {
+  keyFlags(
+    keys
+      .command('export')
+      .description('write both keys (every version) to one integrity-checked bundle')
+      .requiredOption('--out <file>', 'bundle file to create (0600)')
+      .option(
+        '--passphrase-file <file>',
+        'seal the bundle with this passphrase (or set LATCHKEY_KEYS_PASSPHRASE)',
+      ),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    try {
+      const secret = passphrase(opts);
+      await withKeyLocation(opts, async (loc) => {
+        const { ids } = await exportKeys(loc, opts['out']!, secret);
+        process.stdout.write(
+          `exported ${ids.length} keys to ${opts['out']}${secret ? ' (sealed with the passphrase)' : ''}\n`,
+        );
+        if (!secret)
+          process.stdout.write(
+            'the bundle holds the keys in clear: keep it as safe as the keys themselves\n',
+          );
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  keyFlags(
+    keys
+      .command('import')
+      .description('install a key bundle from keys export; running instances then refresh')
+      .argument('<file>', 'bundle file')
+      .option(
+        '--keep-existing',
+        'keep the current keys as older versions (needed when data depends on them)',
+      )
+      .option(
+        '--passphrase-file <file>',
+        'passphrase of a sealed bundle (or LATCHKEY_KEYS_PASSPHRASE)',
+      ),
+  ).action(async (file: string, opts: Record<string, string | undefined>) => {
+    try {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new CryptoError(
+          'invalid_request',
+          `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`,
+        );
+      }
+      const secret = passphrase(opts);
+      await withKeyLocation(opts, async (loc) => {
+        const r = await importKeys(loc, text, {
+          passphrase: secret,
+          keepExisting: opts['keepExisting'] !== undefined,
+        });
+        process.stdout.write(
+          `imported: master ${r.master}, hmac ${r.hmac}${r.kept ? `; kept ${r.kept} existing keys` : ''}\n`,
+        );
+        process.stdout.write(
+          'running instances: POST /system/console/crypto/refresh, or restart\n',
+        );
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  keyFlags(
+    keys
+      .command('import-aem')
+      .description(
+        "import AEM's key files: master (16 bytes) opens AEM protected values; hmac becomes the primary hmac key",
+      )
+      .requiredOption('--master <file>', "AEM's master key file")
+      .option('--hmac <file>', "AEM's hmac key file"),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    try {
+      await withKeyLocation(opts, async (loc) => {
+        const r = await importAemKeys(loc, { master: opts['master']!, hmac: opts['hmac'] });
+        process.stdout.write(
+          `AEM master key ${r.aemMaster} imported${r.hmac ? `; hmac ${r.hmac} is now primary` : ''}\n`,
+        );
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+}

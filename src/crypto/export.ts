@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { encodeBundle } from './bundle.js';
+import { CryptoError } from './errors.js';
+import { KEY_KINDS } from './key-id.js';
+import { type KeyLocation, loadKeyring } from './load-keyring.js';
+
+/**
+ * Writes every key of the data folder to one bundle file (0600), sealed when a passphrase is
+ * given. Refuses to overwrite an existing file.
+ */
+export async function exportKeys(
+  loc: KeyLocation,
+  out: string,
+  passphrase?: string,
+): Promise<{ ids: string[] }> {
+  if (existsSync(out))
+    throw new CryptoError('invalid_request', `${out} exists already; choose another --out`);
+  const keyring = await loadKeyring(loc, { initialize: false });
+  const keys = {
+    master: [...keyring.master.byId.values()].map((v) => v.material),
+    hmac: [...keyring.hmac.byId.values()].map((v) => v.material),
+  };
+  writeFileAtomic(
+    out,
+    await encodeBundle({ keys, aemMaster: keyring.aemMaster }, passphrase),
+    0o600,
+  );
+  return { ids: KEY_KINDS.flatMap((k) => [...keyring[k].byId.keys()]) };
+}
