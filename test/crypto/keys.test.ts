@@ -172,10 +172,11 @@ describe('rotation and rewrap', () => {
     const report = await rewrap(loc);
     expect(report).toEqual({ rewrapped: 2, current: 0, failed: [] });
     const node = await loc.store.getNode('/conf');
-    const secret = (node?.properties['secret'] as { values: string[] }).values[0]!;
+    if (!node) throw new Error('node /conf vanished');
+    const secret = (node.properties['secret'] as { values: string[] }).values[0]!;
     expect(secret.startsWith(`{lk1.${current}.`)).toBe(true);
     expect(unprotect(second, secret)).toBe('v1');
-    expect((node?.properties['many'] as { values: string[] }).values[1]).toBe('plain');
+    expect((node.properties['many'] as { values: string[] }).values[1]).toBe('plain');
     expect((await readRegistry(loc.store)).master).toEqual([current]);
     expect((await rewrap(loc)).current).toBe(2);
   });
