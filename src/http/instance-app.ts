@@ -15,6 +15,7 @@ import { safeUrl } from './request-context.js';
 import { authorizableRoutes } from './routes/authorizables.js';
 import { cryptoConsoleRoutes } from './routes/crypto-console.js';
 import { healthRoutes } from './routes/health.js';
+import { protectedConfigRoutes } from './routes/protected-configs.js';
 import { slingRoutes } from './routes/sling.js';
 
 export interface InstanceAppOptions {
@@ -115,6 +116,7 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
 
   healthRoutes(app, options.health);
   cryptoConsoleRoutes(app, options.keys);
+  protectedConfigRoutes(app, ctx, options.keys);
   authorizableRoutes(app, ctx, config.security.anonymous);
   slingRoutes(app, ctx, {
     anonymous: config.security.anonymous,

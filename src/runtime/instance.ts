@@ -5,6 +5,7 @@ import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
 import { cryptoCheck } from '../health/crypto-check.js';
+import { imsConfigCheck, protectedConfigCheck } from '../health/protected-config-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildInstanceApp } from '../http/instance-app.js';
 import { type BootstrapResult, bootstrapRepository } from '../repository/bootstrap.js';
@@ -56,7 +57,12 @@ export async function startInstance(
       config,
       ctx,
       auth: [basicHandler(ctx)],
-      health: [storeCheck(store), cryptoCheck(keys)],
+      health: [
+        storeCheck(store),
+        cryptoCheck(keys),
+        protectedConfigCheck(keys),
+        imsConfigCheck(keys),
+      ],
       keys,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });

@@ -307,6 +307,8 @@ describe('authentication', () => {
       checks: [
         { name: 'store', status: 'green' },
         { name: 'crypto', status: 'green' },
+        { name: 'protected-configurations', status: 'green' },
+        { name: 'ims-configurations', status: 'green' },
       ],
     });
   });
