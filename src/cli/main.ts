@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { aemCommands } from './commands/aem.js';
 import { configCommand } from './commands/config.js';
 import { keysChangeCommands } from './commands/keys-change.js';
 import { keysInspectCommands } from './commands/keys-inspect.js';
@@ -33,5 +34,6 @@ keysInspectCommands(keys);
 keysChangeCommands(keys);
 keysTransferCommands(keys);
 protectCommands(program);
+aemCommands(program);
 
 await program.parseAsync(process.argv);

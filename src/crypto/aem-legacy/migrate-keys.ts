@@ -1,0 +1,93 @@
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
+import { CryptoError } from '../errors.js';
+import { fingerprint } from '../key-id.js';
+import { FILE_BUNDLE, findCryptoBundles, SUPPORT_BUNDLE } from './find-bundles.js';
+
+export interface AemMigrationReport {
+  readonly copied: readonly {
+    name: string;
+    to: string;
+    sha256: string;
+    backup: string | undefined;
+  }[];
+  readonly storage: string;
+}
+
+function readSource(file: string, name: string): Buffer {
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length === 0)
+      throw new CryptoError('invalid_key', `the ${name} file ${file} is empty`);
+    return bytes;
+  } catch (err) {
+    if (err instanceof CryptoError) throw err;
+    throw new CryptoError(
+      'invalid_key',
+      `cannot read the ${name} file ${file}: ${(err as NodeJS.ErrnoException).code}`,
+    );
+  }
+}
+
+function readOptional(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The seeds' repair, for an AEM install that is stopped: copy `master` and `hmac` (as downloaded
+ * from /etc/key) into the data folder of the com.adobe.granite.crypto.file bundle, verify them by
+ * SHA-256, then write `storage` = `Bundle` (no newline) into the data folder of the
+ * com.adobe.granite.crypto bundle. Files it replaces are kept as `<name>.bak-<time>`. Running it
+ * again with the same keys changes nothing. (Removing master and hmac from /etc/key is done in
+ * AEM once it runs on the files, as the seeds say.)
+ */
+export function aemMigrateKeys(
+  crxQuickstart: string,
+  sources: { master: string; hmac: string },
+): AemMigrationReport {
+  const { support, file } = findCryptoBundles(crxQuickstart);
+  if (!support || !file) {
+    throw new CryptoError(
+      'not_an_aem_install',
+      `cannot find the ${!support ? SUPPORT_BUNDLE : FILE_BUNDLE} bundle under ${crxQuickstart}/launchpad/felix`,
+    );
+  }
+  const keys = {
+    master: readSource(sources.master, 'master'),
+    hmac: readSource(sources.hmac, 'hmac'),
+  };
+  mkdirSync(file.dataDir, { recursive: true });
+  mkdirSync(support.dataDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const copied: AemMigrationReport['copied'][number][] = [];
+  for (const name of ['master', 'hmac'] as const) {
+    const target = join(file.dataDir, name);
+    const existing = readOptional(target);
+    let backup: string | undefined;
+    if (existing && !existing.equals(keys[name])) {
+      backup = `${target}.bak-${stamp}`;
+      copyFileSync(target, backup);
+    }
+    if (!existing?.equals(keys[name])) writeFileAtomic(target, keys[name], 0o600);
+    const check = readFileSync(target);
+    if (fingerprint(check) !== fingerprint(keys[name])) {
+      throw new CryptoError(
+        'migration_failed',
+        `${target} differs from ${sources[name]} after copying; storage was not changed`,
+        500,
+      );
+    }
+    copied.push({ name, to: target, sha256: fingerprint(check), backup });
+  }
+  const storage = join(support.dataDir, 'storage');
+  writeFileAtomic(storage, 'Bundle', 0o644);
+  if (readFileSync(storage, 'utf8') !== 'Bundle') {
+    throw new CryptoError('migration_failed', `${storage} does not read back as Bundle`, 500);
+  }
+  return { copied, storage };
+}
