@@ -86,8 +86,9 @@ describe('keys commands', () => {
     const store = new SqliteStore(join(data, 'author.sqlite'));
     let value: string;
     try {
-      value = ((await store.getNode('/conf'))?.properties['clientSecret'] as { values: string[] })
-        .values[0]!;
+      const node = await store.getNode('/conf');
+      if (!node) throw new Error('node /conf vanished');
+      value = (node.properties['clientSecret'] as { values: string[] }).values[0]!;
     } finally {
       await store.close();
     }

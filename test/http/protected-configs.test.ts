@@ -3,7 +3,7 @@ import { generateKeyVersion, makeKeySet } from '../../src/crypto/keyring.js';
 import { protect } from '../../src/crypto/protect.js';
 import { readProtectedConfig } from '../../src/protected-config/read.js';
 import { stringProperty, toStored } from '../../src/repository/properties.js';
-import { ADMIN, form, type TestInstance, testInstance } from '../helpers/instance.js';
+import { ADMIN, form, multipart, type TestInstance, testInstance } from '../helpers/instance.js';
 
 let inst: TestInstance;
 beforeAll(async () => {
@@ -111,6 +111,24 @@ describe('protected configurations', () => {
     const list = (await get('/system/console/configs.json')).json();
     expect(list.configurations[0]).toMatchObject({ kind: 'ims', name: 'default', decrypts: false });
     await inst.store.putNode(node);
+  });
+
+  it('takes the private key as an uploaded file (curl -F privateKey=@private.key)', async () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nFROMFILE\n-----END RSA PRIVATE KEY-----\n';
+    const body = multipart(
+      IMS.filter(([k]) => k !== 'privateKey'),
+      [['privateKey', 'private.key', Buffer.from(pem)]],
+    );
+    const res = await inst.app.inject({
+      method: 'POST',
+      url: '/system/console/configs/ims/uploaded',
+      payload: body.payload,
+      headers: { ...body.headers, authorization: ADMIN },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(
+      (await readProtectedConfig(inst.store, inst.keys.keyring, 'ims', 'uploaded')).privateKey,
+    ).toBe(pem);
   });
 
   it('is for administrators only', async () => {

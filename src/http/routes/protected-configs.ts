@@ -31,6 +31,8 @@ export function protectedConfigRoutes(
       const form = await readForm(request);
       const values = new Map<string, string>();
       for (const [field, list] of form.fields) values.set(field, list[list.length - 1] ?? '');
+      // `-F privateKey=@private.key` uploads the key file: its text is the value.
+      for (const [field, data] of form.files) values.set(field, data.toString('utf8'));
       const result = await saveProtectedConfig(
         ctx,
         holder.keyring,
