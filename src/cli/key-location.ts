@@ -35,3 +35,8 @@ export async function withKeyLocation<T>(
     await store.close();
   }
 }
+
+/** After a command that changed keys: running instances keep theirs until told. */
+export function printRefreshHint(): void {
+  process.stdout.write('running instances: POST /system/console/crypto/refresh, or restart\n');
+}

@@ -5,7 +5,8 @@
 export interface ConfigKind {
   readonly nodeType: string;
   readonly fields: readonly string[];
-  readonly required: readonly string[];
+  /** Fields a configuration may lack; every other field is required. */
+  readonly optional: readonly string[];
   readonly secret: readonly string[];
 }
 
@@ -21,14 +22,7 @@ export const CONFIG_KINDS: Readonly<Record<string, ConfigKind>> = {
       'privateKey',
       'metascopes',
     ],
-    required: [
-      'imsEndpoint',
-      'org',
-      'technicalAccountId',
-      'clientId',
-      'clientSecret',
-      'privateKey',
-    ],
+    optional: ['metascopes'],
     secret: ['clientSecret', 'privateKey'],
   },
 };

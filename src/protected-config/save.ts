@@ -76,7 +76,9 @@ export async function saveProtectedConfig(
     const { node, created } = await ensureNode(tx, path, spec.nodeType, 'sling:Folder');
     const properties: Record<string, Json> = { ...node.properties };
     for (const [field, value] of sealed) properties[field] = toStored(stringProperty(value));
-    const absent = spec.required.filter((f) => (readString(properties, f) ?? '') === '');
+    const absent = spec.fields
+      .filter((f) => !spec.optional.includes(f))
+      .filter((f) => (readString(properties, f) ?? '') === '');
     if (absent.length > 0) {
       throw new LatchkeyError(
         'invalid_request',

@@ -5,7 +5,7 @@ import { type MigrationStep, migrateKeys } from '../../crypto/migrate.js';
 import { rewrap } from '../../crypto/rewrap.js';
 import { rotateKey } from '../../crypto/rotate.js';
 import { fail } from '../fail.js';
-import { keyFlags, withKeyLocation } from '../key-location.js';
+import { keyFlags, printRefreshHint, withKeyLocation } from '../key-location.js';
 
 /**
  * For the crash tests only: `LATCHKEY_TEST_CRASH_AFTER=<step>` kills this process (SIGKILL, no
@@ -67,9 +67,7 @@ export function keysChangeCommands(keys: Command) {
         process.stdout.write(
           `${kind}: new primary ${r.current} (previous ${r.previous} kept for existing data)\n`,
         );
-        process.stdout.write(
-          'running instances: POST /system/console/crypto/refresh, or restart\n',
-        );
+        printRefreshHint();
       });
     } catch (err) {
       fail(err);

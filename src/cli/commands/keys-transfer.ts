@@ -5,7 +5,7 @@ import { exportKeys } from '../../crypto/export.js';
 import { importKeys } from '../../crypto/import.js';
 import { importAemKeys } from '../../crypto/import-aem.js';
 import { fail } from '../fail.js';
-import { keyFlags, withKeyLocation } from '../key-location.js';
+import { keyFlags, printRefreshHint, withKeyLocation } from '../key-location.js';
 
 /** The bundle passphrase: `--passphrase-file` (first line) or `LATCHKEY_KEYS_PASSPHRASE`; never a flag value. */
 function passphrase(opts: Record<string, string | undefined>): string | undefined {
@@ -91,9 +91,7 @@ export function keysTransferCommands(keys: Command) {
         process.stdout.write(
           `imported: master ${r.master}, hmac ${r.hmac}${r.kept ? `; kept ${r.kept} existing keys` : ''}\n`,
         );
-        process.stdout.write(
-          'running instances: POST /system/console/crypto/refresh, or restart\n',
-        );
+        printRefreshHint();
       });
     } catch (err) {
       fail(err);
@@ -115,6 +113,7 @@ export function keysTransferCommands(keys: Command) {
         process.stdout.write(
           `AEM master key ${r.aemMaster} imported${r.hmac ? `; hmac ${r.hmac} is now primary` : ''}\n`,
         );
+        printRefreshHint();
       });
     } catch (err) {
       fail(err);
