@@ -11,12 +11,18 @@ export interface Credentials {
   readonly remoteAddress: string;
 }
 
+/** A successful authentication, and a cookie to set on the response (a renewed token). */
+export interface Authenticated {
+  readonly subject: Subject;
+  readonly setCookie?: string | undefined;
+}
+
 /**
  * One way of authenticating: returns the subject when the request carries its kind of
  * credentials and they are valid, `undefined` when it carries none of its kind, and throws
- * {@link UnauthorizedError} when they are present but invalid.
+ * (401) when they are present but invalid.
  */
-export type AuthHandler = (credentials: Credentials) => Promise<Subject | undefined>;
+export type AuthHandler = (credentials: Credentials) => Promise<Authenticated | undefined>;
 
 /** HTTP Basic against repository users (as `curl -u admin:…` against AEM). */
 export function basicHandler(ctx: RepositoryContext): AuthHandler {
@@ -25,7 +31,7 @@ export function basicHandler(ctx: RepositoryContext): AuthHandler {
     if (!basic) return undefined;
     const subject = await authenticatePassword(ctx, basic.user, basic.password);
     if (!subject) throw new UnauthorizedError('invalid user name or password');
-    return subject;
+    return { subject };
   };
 }
 
@@ -34,11 +40,11 @@ export function basicHandler(ctx: RepositoryContext): AuthHandler {
  * of any kind is anonymous (whether anonymous may do anything is the routes' and ACLs' call).
  */
 export function createAuthenticator(handlers: readonly AuthHandler[]) {
-  return async (credentials: Credentials): Promise<Subject> => {
+  return async (credentials: Credentials): Promise<Authenticated> => {
     for (const handler of handlers) {
-      const subject = await handler(credentials);
-      if (subject) return subject;
+      const result = await handler(credentials);
+      if (result) return result;
     }
-    return ANONYMOUS;
+    return { subject: ANONYMOUS };
   };
 }

@@ -122,6 +122,48 @@ export const OPTIONS = {
     env: 'LATCHKEY_HTTP_MAX_RENDER_NODES',
     doc: 'Most nodes one JSON rendering may contain; a deeper request gets 300 with the depths that fit.',
   },
+  'tokens.maxPerUser': {
+    kind: { type: 'int', min: 1, max: 10_000 },
+    default: 50,
+    env: 'LATCHKEY_TOKENS_MAX_PER_USER',
+    doc: 'Most live stateful login tokens per user; logging in beyond it retires the oldest.',
+  },
+  'tokens.userCacheMs': {
+    kind: { type: 'int', min: 0, max: 600_000 },
+    default: 5000,
+    env: 'LATCHKEY_TOKENS_USER_CACHE_MS',
+    doc: 'How long a token-authenticated user is known to exist and be enabled without a store read. A user deleted or disabled on another instance sharing the store is refused within this delay (at once on the instance that made the change).',
+  },
+  'tokens.bindAddress': {
+    kind: { type: 'bool' },
+    default: false,
+    env: 'LATCHKEY_TOKENS_BIND_ADDRESS',
+    doc: 'Bind stateful login tokens to the client address they were issued to (refused from any other).',
+  },
+  'tokens.secureCookie': {
+    kind: { type: 'bool' },
+    default: false,
+    env: 'LATCHKEY_TOKENS_SECURE_COOKIE',
+    doc: 'Mark the login-token cookie Secure even over plain HTTP (behind a TLS-terminating proxy). Always Secure on HTTPS and with SameSite=None.',
+  },
+  'throttle.maxFailuresPerUser': {
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: 5,
+    env: 'LATCHKEY_THROTTLE_MAX_FAILURES_PER_USER',
+    doc: 'Failed logins for one user name within throttle.windowMs before further attempts get 429.',
+  },
+  'throttle.maxFailuresPerAddress': {
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: 20,
+    env: 'LATCHKEY_THROTTLE_MAX_FAILURES_PER_ADDRESS',
+    doc: 'Failed logins from one client address within throttle.windowMs before further attempts get 429.',
+  },
+  'throttle.windowMs': {
+    kind: { type: 'int', min: 1000, max: 86_400_000 },
+    default: 300_000,
+    env: 'LATCHKEY_THROTTLE_WINDOW_MS',
+    doc: 'The login throttling window; Retry-After says when the oldest counted failure leaves it.',
+  },
   'crypto.keyStorage': {
     kind: { type: 'enum', values: ['file', 'repository'] },
     default: 'file',

@@ -22,6 +22,17 @@ export interface Config {
   };
   readonly repository: { readonly aclCacheMs: number };
   readonly crypto: { readonly keyStorage: 'file' | 'repository' };
+  readonly tokens: {
+    readonly maxPerUser: number;
+    readonly userCacheMs: number;
+    readonly secureCookie: boolean;
+    readonly bindAddress: boolean;
+  };
+  readonly throttle: {
+    readonly maxFailuresPerUser: number;
+    readonly maxFailuresPerAddress: number;
+    readonly windowMs: number;
+  };
 }
 
 export interface ConfigSources {
@@ -93,6 +104,17 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     },
     repository: { aclCacheMs: values.get('repository.aclCacheMs') as number },
     crypto: { keyStorage: values.get('crypto.keyStorage') as 'file' | 'repository' },
+    tokens: {
+      maxPerUser: values.get('tokens.maxPerUser') as number,
+      userCacheMs: values.get('tokens.userCacheMs') as number,
+      secureCookie: values.get('tokens.secureCookie') as boolean,
+      bindAddress: values.get('tokens.bindAddress') as boolean,
+    },
+    throttle: {
+      maxFailuresPerUser: values.get('throttle.maxFailuresPerUser') as number,
+      maxFailuresPerAddress: values.get('throttle.maxFailuresPerAddress') as number,
+      windowMs: values.get('throttle.windowMs') as number,
+    },
   };
   return deepFreeze(config);
 }

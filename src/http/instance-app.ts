@@ -4,17 +4,21 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AuthHandler, Credentials } from '../auth/authenticate.js';
 import { createAuthenticator } from '../auth/authenticate.js';
+import type { LoginThrottle } from '../auth/throttle.js';
+import { TokenRefusedError, type TokenServices } from '../auth/tokens/handler.js';
 import type { Config } from '../config/load.js';
 import type { KeyringHolder } from '../crypto/holder.js';
 import { ConfigError } from '../errors.js';
 import type { HealthCheck } from '../health/registry.js';
 import type { RepositoryContext } from '../repository/context.js';
-import type { Subject } from '../repository/subject.js';
+import { ANONYMOUS, type Subject } from '../repository/subject.js';
 import { sendError } from './errors.js';
 import { safeUrl } from './request-context.js';
 import { authorizableRoutes } from './routes/authorizables.js';
+import { configMgrRoutes } from './routes/config-mgr.js';
 import { cryptoConsoleRoutes } from './routes/crypto-console.js';
 import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/login.js';
 import { protectedConfigRoutes } from './routes/protected-configs.js';
 import { slingRoutes } from './routes/sling.js';
 
@@ -24,6 +28,8 @@ export interface InstanceAppOptions {
   readonly auth: readonly AuthHandler[];
   readonly health: readonly HealthCheck[];
   readonly keys: KeyringHolder;
+  readonly tokens: TokenServices;
+  readonly throttle: LoginThrottle;
   /** A pino logger configuration, `false` for none (tests). Default: JSON lines at config.logLevel. */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -105,16 +111,31 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
   const authenticate = createAuthenticator(options.auth);
   // Reference-type decorations are shared between requests: start from null, set per request.
   app.decorateRequest('subject', null as unknown as Subject);
-  app.addHook('onRequest', async (request) => {
+  app.decorateRequest('authRefusal', null);
+  app.addHook('onRequest', async (request, reply) => {
     const credentials: Credentials = {
       authorization: request.headers.authorization,
       cookie: request.headers.cookie,
       remoteAddress: request.ip,
     };
-    request.subject = await authenticate(credentials);
+    try {
+      const result = await authenticate(credentials);
+      request.subject = result.subject;
+      if (result.setCookie) reply.header('set-cookie', result.setCookie);
+    } catch (err) {
+      if (!(err instanceof TokenRefusedError)) throw err;
+      // A bad login-token: go on as anonymous (the login page must still work), clear the
+      // cookie, and let repository access answer 401 with the reason.
+      request.subject = ANONYMOUS;
+      request.authRefusal = err;
+      reply.header('set-cookie', err.headers['set-cookie']);
+      request.log.warn({ reason: err.message }, 'login-token refused');
+    }
   });
 
   healthRoutes(app, options.health);
+  loginRoutes(app, options.tokens, options.throttle);
+  configMgrRoutes(app, options.tokens.settings);
   cryptoConsoleRoutes(app, options.keys);
   protectedConfigRoutes(app, ctx, options.keys);
   authorizableRoutes(app, ctx, config.security.anonymous);

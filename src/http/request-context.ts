@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
-import { UnauthorizedError } from '../errors.js';
+import { type LatchkeyError, UnauthorizedError } from '../errors.js';
 import type { Subject } from '../repository/subject.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who the request acts as; set by the authentication hook before any handler runs. */
     subject: Subject;
+    /** A login-token this request presented and that was refused (repository access: 401). */
+    authRefusal: LatchkeyError | null;
   }
 }
 
@@ -14,6 +16,7 @@ declare module 'fastify' {
  * unauthenticated request gets 401 and a Basic challenge.
  */
 export function repositorySubject(request: FastifyRequest, anonymousAllowed: boolean): Subject {
+  if (request.authRefusal) throw request.authRefusal;
   if (request.subject.anonymous && !anonymousAllowed) throw new UnauthorizedError();
   return request.subject;
 }

@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { basicHandler } from '../auth/authenticate.js';
+import { LoginThrottle } from '../auth/throttle.js';
+import { type TokenServices, tokenHandler } from '../auth/tokens/handler.js';
+import { TokenSettingsCache } from '../auth/tokens/settings.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
@@ -10,6 +13,7 @@ import { storeCheck } from '../health/store-check.js';
 import { buildInstanceApp } from '../http/instance-app.js';
 import { type BootstrapResult, bootstrapRepository } from '../repository/bootstrap.js';
 import { createRepositoryContext, type RepositoryContext } from '../repository/context.js';
+import { UserStatusCache } from '../repository/users/user-status.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
@@ -53,10 +57,21 @@ export async function startInstance(
       role: config.role,
       adminPassword: config.adminPassword,
     });
+    const tokens: TokenServices = {
+      ctx,
+      keys,
+      settings: new TokenSettingsCache(store, config.repository.aclCacheMs),
+      users: new UserStatusCache(ctx, config.tokens.userCacheMs),
+      maxPerUser: config.tokens.maxPerUser,
+      secure: config.tls !== undefined || config.tokens.secureCookie,
+      bindAddress: config.tokens.bindAddress,
+    };
     app = await buildInstanceApp({
       config,
       ctx,
-      auth: [basicHandler(ctx)],
+      auth: [basicHandler(ctx), tokenHandler(tokens)],
+      tokens,
+      throttle: new LoginThrottle(config.throttle),
       health: [
         storeCheck(store),
         cryptoCheck(keys),

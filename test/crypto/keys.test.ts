@@ -189,3 +189,13 @@ describe('rotation and rewrap', () => {
     expect(after.hmac.primary.id).not.toBe(first.hmac.primary.id);
   });
 });
+
+describe('a cluster keeping its keys in the shared store', () => {
+  it('lets a fresh data folder join with the keys another one created (regression: ENOENT on storage)', async () => {
+    const first = await loadKeyring(loc, { initialize: 'repository' });
+    const other = { cryptoDir: join(loc.data, 'second-instance', 'crypto'), store: loc.store };
+    const joined = await loadKeyring(other, { initialize: 'repository' });
+    expect(joined.master.primary.id).toBe(first.master.primary.id);
+    expect(readStorageMode(other.cryptoDir)).toBe('JCR');
+  });
+});

@@ -22,6 +22,7 @@ export interface TestInstance extends RunningInstance {
  */
 export async function testInstance(
   flags: Partial<Record<OptionName, unknown>> = {},
+  options: { logLines?: string[] } = {},
 ): Promise<TestInstance> {
   const data = mkdtempSync(join(tmpdir(), 'lk-test-'));
   const config = loadConfig({
@@ -34,7 +35,12 @@ export async function testInstance(
       ...flags,
     },
   });
-  const instance = await startInstance(config, { listen: false, logger: false });
+  // With `logLines`, log lines (JSON) are collected there, to check what is and is not logged.
+  const lines = options.logLines;
+  const logger = lines
+    ? { level: 'info', stream: { write: (line: string) => void lines.push(line) } }
+    : false;
+  const instance = await startInstance(config, { listen: false, logger });
   return {
     ...instance,
     data,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { CryptoError } from '../errors.js';
@@ -31,7 +31,8 @@ export function readStorageMode(cryptoDir: string): StorageMode | undefined {
   );
 }
 
-/** Writes `Bundle` or `JCR` exactly, without a newline, atomically. */
+/** Writes `Bundle` or `JCR` exactly, without a newline, atomically (creating the folder). */
 export function writeStorageMode(cryptoDir: string, mode: StorageMode): void {
+  mkdirSync(cryptoDir, { recursive: true, mode: 0o700 });
   writeFileAtomic(storageFile(cryptoDir), mode, 0o600);
 }

@@ -49,6 +49,11 @@ export class AccessCache {
     this.#generation++;
   }
 
+  /** Grows on every local change to users, groups or ACLs (other caches key on it). */
+  get generation(): number {
+    return this.#generation;
+  }
+
   async #load(): Promise<AccessSnapshot> {
     const generation = this.#generation;
     const startedAt = this.#clock();

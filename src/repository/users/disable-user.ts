@@ -25,4 +25,5 @@ export async function disableUser(
       reason === '' ? rest : { ...rest, 'rep:disabled': toStored(stringProperty(reason)) };
     await tx.putNode({ ...user, properties });
   });
+  ctx.access.invalidate();
 }

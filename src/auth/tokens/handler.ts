@@ -1,0 +1,102 @@
+import type { KeyringHolder } from '../../crypto/holder.js';
+import { LatchkeyError } from '../../errors.js';
+import type { RepositoryContext } from '../../repository/context.js';
+import type { Subject } from '../../repository/subject.js';
+import { subjectFor } from '../../repository/users/subject-for.js';
+import type { UserStatusCache } from '../../repository/users/user-status.js';
+import type { AuthHandler } from '../authenticate.js';
+import { clearedTokenCookie, readCookie, TOKEN_COOKIE, tokenCookie } from './cookie.js';
+import { ENCAPSULATED_PREFIX, issueEncapsulated, verifyEncapsulated } from './encapsulated.js';
+import type { TokenSettings, TokenSettingsCache } from './settings.js';
+import { extendStateful, issueStateful, STATEFUL_PREFIX, verifyStateful } from './stateful.js';
+
+export interface TokenServices {
+  readonly ctx: RepositoryContext;
+  readonly keys: KeyringHolder;
+  readonly settings: TokenSettingsCache;
+  readonly users: UserStatusCache;
+  readonly maxPerUser: number;
+  /** Secure cookies (HTTPS, or configured). */
+  readonly secure: boolean;
+  /** Bind stateful tokens to the client address they were issued to. */
+  readonly bindAddress: boolean;
+}
+
+/**
+ * A login-token that was presented but refused. The request goes on as anonymous, its cookie is
+ * cleared, and repository access answers 401 with this reason (which never contains the token).
+ */
+export class TokenRefusedError extends LatchkeyError {
+  override readonly name = 'TokenRefusedError';
+  constructor(reason: string, clearCookie: string) {
+    super('invalid_token', `login-token refused: ${reason}`, 401, { 'set-cookie': clearCookie });
+  }
+}
+
+/** Issues a token of the configured kind (encapsulated or stateful) and its cookie. */
+export async function issueToken(
+  services: TokenServices,
+  settings: TokenSettings,
+  userId: string,
+  now: number,
+  address: string | undefined,
+): Promise<string> {
+  const value = settings.encapsulated
+    ? issueEncapsulated(services.keys.keyring, userId, now, settings.expirationMs)
+    : await issueStateful(services.ctx, userId, {
+        now,
+        lifetimeMs: settings.expirationMs,
+        maxPerUser: services.maxPerUser,
+        ...(address ? { boundAddress: address } : {}),
+      });
+  return tokenCookie(value, { sameSite: settings.sameSite, secure: services.secure });
+}
+
+/**
+ * Authenticates the `login-token` cookie. Both kinds are accepted whatever the configured mode,
+ * so switching modes logs nobody out; past half of its life a token is renewed (a stateful one in
+ * stateful mode slides its expiry; otherwise a new token of the configured kind is issued).
+ */
+export function tokenHandler(services: TokenServices): AuthHandler {
+  return async ({ cookie, remoteAddress }) => {
+    const token = readCookie(cookie, TOKEN_COOKIE);
+    if (!token) return undefined;
+    const settings = await services.settings.get();
+    const now = Date.now();
+    const refuse = (reason: string): never => {
+      throw new TokenRefusedError(
+        reason,
+        clearedTokenCookie({ sameSite: settings.sameSite, secure: services.secure }),
+      );
+    };
+    let userId: string;
+    let issuedAt: number;
+    let expiresAt: number;
+    let statefulPath: string | undefined;
+    if (token.startsWith(ENCAPSULATED_PREFIX)) {
+      const r = verifyEncapsulated(services.keys.keyring, token, now);
+      if (!r.ok) return refuse(r.reason);
+      ({ userId, issuedAt, expiresAt } = r.claims);
+    } else if (token.startsWith(STATEFUL_PREFIX)) {
+      const r = await verifyStateful(services.ctx, token, now, remoteAddress);
+      if (!r.ok) return refuse(r.reason);
+      ({ userId, issuedAt, expiresAt } = r);
+      statefulPath = r.path;
+    } else {
+      return refuse('not a login-token latchkey issued');
+    }
+    const status = await services.users.status(userId, now);
+    if (status !== 'active') {
+      return refuse(
+        `user ${userId} ${status === 'missing' ? 'does not exist' : 'is disabled'} on this instance`,
+      );
+    }
+    const subject: Subject = await subjectFor(services.ctx, userId);
+    if (now - issuedAt < (expiresAt - issuedAt) / 2) return { subject };
+    if (statefulPath && !settings.encapsulated) {
+      await extendStateful(services.ctx, statefulPath, now, settings.expirationMs);
+      return { subject };
+    }
+    return { subject, setCookie: await issueToken(services, settings, userId, now, undefined) };
+  };
+}

@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import type { LoginThrottle } from '../../auth/throttle.js';
+import { clearedTokenCookie, readCookie, TOKEN_COOKIE } from '../../auth/tokens/cookie.js';
+import { issueToken, type TokenServices } from '../../auth/tokens/handler.js';
+import { revokeStateful, verifyStateful } from '../../auth/tokens/stateful.js';
+import { LatchkeyError } from '../../errors.js';
+import { authenticatePassword } from '../../repository/users/authenticate-password.js';
+import { userPath } from '../../repository/users/paths.js';
+import { field, readForm } from '../read-form.js';
+
+/** Only same-site paths may be redirect targets (`/x`, never `//host` or `https://…`). */
+function safeRedirect(resource: string | undefined): string | undefined {
+  if (
+    resource === undefined ||
+    !/^\/(?!\/)[\x21-\x7e]*$/.test(resource) ||
+    resource.includes('\\')
+  ) {
+    return undefined;
+  }
+  return resource;
+}
+
+/**
+ * AEM's login endpoints: `POST /j_security_check` (`j_username`, `j_password`, optional
+ * `resource`) sets the `login-token` cookie; `GET /system/sling/logout` ends the session;
+ * `GET /libs/granite/security/currentuser.json` says who is signed in.
+ */
+export function loginRoutes(app: FastifyInstance, tokens: TokenServices, throttle: LoginThrottle) {
+  app.post('/j_security_check', async (request, reply) => {
+    const form = await readForm(request);
+    const user = field(form, 'j_username') ?? '';
+    const password = field(form, 'j_password') ?? '';
+    if (user === '' || password === '') {
+      throw new LatchkeyError('invalid_request', 'j_username and j_password are required', 400);
+    }
+    const wait = throttle.retryAfter(user, request.ip);
+    if (wait > 0) {
+      request.log.warn({ user, address: request.ip }, 'login throttled');
+      throw new LatchkeyError(
+        'too_many_requests',
+        `too many failed logins; retry in ${wait} s`,
+        429,
+        {
+          'retry-after': String(wait),
+        },
+      );
+    }
+    const subject = await authenticatePassword(tokens.ctx, user, password);
+    if (!subject) {
+      throttle.failed(user, request.ip);
+      request.log.warn({ user, address: request.ip }, 'login failed');
+      throw new LatchkeyError('invalid_credentials', 'invalid user name or password', 403);
+    }
+    throttle.succeeded(user);
+    const settings = await tokens.settings.get();
+    reply.header(
+      'set-cookie',
+      await issueToken(tokens, settings, subject.userId, Date.now(), undefined),
+    );
+    const target = safeRedirect(field(form, 'resource'));
+    if (target) return reply.code(302).header('location', target).send();
+    return reply.send({ authorizableId: subject.userId, home: userPath(subject.userId) });
+  });
+
+  app.get<{ Querystring: { resource?: string } }>(
+    '/system/sling/logout',
+    async (request, reply) => {
+      const token = readCookie(request.headers.cookie, TOKEN_COOKIE);
+      if (token) {
+        const r = await verifyStateful(tokens.ctx, token, Date.now(), request.ip);
+        if (r.ok) await revokeStateful(tokens.ctx, token);
+      }
+      const settings = await tokens.settings.get();
+      reply.header(
+        'set-cookie',
+        clearedTokenCookie({ sameSite: settings.sameSite, secure: tokens.secure }),
+      );
+      const target = safeRedirect(request.query.resource);
+      if (target) return reply.code(302).header('location', target).send();
+      return reply.send({ loggedOut: true });
+    },
+  );
+
+  app.get('/libs/granite/security/currentuser.json', async (request) => {
+    const s = request.subject;
+    return s.anonymous
+      ? { authorizableId: 'anonymous', anonymous: true }
+      : { authorizableId: s.userId, home: userPath(s.userId), anonymous: false, admin: s.admin };
+  });
+}
