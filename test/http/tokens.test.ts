@@ -32,6 +32,10 @@ const login = (user: string, password: string, extra: [string, string][] = []) =
     ...form([['j_username', user], ['j_password', password], ...extra]),
     headers: { ...form([]).headers, 'x-test': '1' },
   });
+const expiry = (node: { properties: Record<string, unknown> } | undefined) =>
+  Date.parse(
+    (node?.properties['rep:token.exp'] as { values: string[] } | undefined)?.values[0] ?? '',
+  );
 const tokenOf = (setCookie: string | string[] | undefined) =>
   /^login-token=([^;]*)/.exec(String(setCookie))?.[1] ?? '';
 const asToken = (url: string, token: string) =>
@@ -86,10 +90,10 @@ describe('stateful tokens', () => {
     const token = tokenOf((await login('bob', 'bob-pw')).headers['set-cookie']);
     const [, , id, secret] = token.split('.');
     const node = await inst.store.getNode(`/home/users/b/bob/.tokens/${id}`);
-    expect(node).toBeDefined();
+    if (!node) throw new Error('no token node');
     expect(JSON.stringify(node)).not.toContain(secret);
-    expect(JSON.stringify(node?.properties['rep:token.key'])).toMatch(/sha256:/);
-    const exp = Date.parse((node?.properties['rep:token.exp'] as { values: string[] }).values[0]!);
+    expect(JSON.stringify(node.properties['rep:token.key'])).toMatch(/sha256:/);
+    const exp = expiry(node);
     expect(Math.abs(exp - (Date.now() + 43_200_000))).toBeLessThan(60_000);
     // .tokens never renders
     expect(
@@ -117,10 +121,7 @@ describe('stateful tokens', () => {
       },
     });
     expect(await whoami(token)).toBe('bob');
-    const slid = Date.parse(
-      ((await inst.store.getNode(path))?.properties['rep:token.exp'] as { values: string[] })
-        .values[0]!,
-    );
+    const slid = expiry(await inst.store.getNode(path));
     expect(slid).toBeGreaterThan(Date.now() + 43_000_000);
     await inst.store.putNode({
       ...node,
