@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueEncapsulated } from '../../src/auth/tokens/encapsulated.js';
 import { rotateKey } from '../../src/crypto/rotate.js';
@@ -132,6 +133,25 @@ describe('stateful tokens', () => {
     expect(refused.json().error_description).toContain('expired');
     expect(String(refused.headers['set-cookie'])).toContain('Max-Age=0');
     expect(await inst.store.getNode(path)).toBeUndefined();
+  });
+
+  it('never accepts a mutated or truncated stateful token (property)', async () => {
+    const token = tokenOf((await login('bob', 'bob-pw')).headers['set-cookie']);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.integer({ min: 1, max: 61 }), async (at, delta) => {
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const pos = at % token.length;
+        const i = alphabet.indexOf(token[pos]!);
+        fc.pre(i !== -1);
+        const mutated = token.slice(0, pos) + alphabet[(i + delta) % 64] + token.slice(pos + 1);
+        const secretStart = token.lastIndexOf('.') + 1;
+        fc.pre(pos !== token.length - 1 || pos < secretStart); // the last character's spare bits
+        expect(await whoami(mutated)).toBe('anonymous');
+        expect(await whoami(token.slice(0, pos))).toBe('anonymous');
+      }),
+      { numRuns: 150 },
+    );
+    expect(await whoami(token)).toBe('bob');
   });
 
   it('caps live tokens per user (oldest retired first)', async () => {
