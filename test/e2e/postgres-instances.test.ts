@@ -64,6 +64,26 @@ describe.runIf(base)('two author processes on one PostgreSQL store', () => {
         if (status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).toBe(200);
+
+      // A stateful login token issued by A is accepted by B: they share the token store.
+      const loginRes = await fetch(`${a.url}/j_security_check`, {
+        method: 'POST',
+        body: new URLSearchParams({ j_username: 'frank', j_password: 'frank-pw' }),
+      });
+      const token = /login-token=([^;]*)/.exec(loginRes.headers.get('set-cookie') ?? '')?.[1] ?? '';
+      expect(token.startsWith('s1.')).toBe(true);
+      const viaB = await fetch(`${b.url}/libs/granite/security/currentuser.json`, {
+        headers: { cookie: `login-token=${token}` },
+      });
+      expect(((await viaB.json()) as { authorizableId: string }).authorizableId).toBe('frank');
+      const logout = await fetch(`${b.url}/system/sling/logout`, {
+        headers: { cookie: `login-token=${token}` },
+      });
+      expect(logout.status).toBe(200);
+      const afterLogout = await fetch(`${a.url}/home/users/f/frank.json`, {
+        headers: { cookie: `login-token=${token}` },
+      });
+      expect(afterLogout.status).toBe(401);
       const health = (await (await fetch(`${a.url}/system/health`)).json()) as {
         checks: { message: string }[];
       };
