@@ -22,16 +22,19 @@ export interface Authenticated {
  * credentials and they are valid, `undefined` when it carries none of its kind, and throws
  * (401) when they are present but invalid.
  */
-export type AuthHandler = (credentials: Credentials) => Promise<Authenticated | undefined>;
+export type AuthHandler = (
+  credentials: Credentials,
+) => Authenticated | undefined | Promise<Authenticated | undefined>;
 
 /** HTTP Basic against repository users (as `curl -u admin:…` against AEM). */
 export function basicHandler(ctx: RepositoryContext): AuthHandler {
-  return async ({ authorization }) => {
+  return ({ authorization }) => {
     const basic = parseBasic(authorization);
-    if (!basic) return undefined;
-    const subject = await authenticatePassword(ctx, basic.user, basic.password);
-    if (!subject) throw new UnauthorizedError('invalid user name or password');
-    return { subject };
+    if (!basic) return undefined; // synchronously: most requests carry no Basic credentials
+    return authenticatePassword(ctx, basic.user, basic.password).then((subject) => {
+      if (!subject) throw new UnauthorizedError('invalid user name or password');
+      return { subject };
+    });
   };
 }
 
@@ -42,7 +45,8 @@ export function basicHandler(ctx: RepositoryContext): AuthHandler {
 export function createAuthenticator(handlers: readonly AuthHandler[]) {
   return async (credentials: Credentials): Promise<Authenticated> => {
     for (const handler of handlers) {
-      const result = await handler(credentials);
+      const pending = handler(credentials);
+      const result = pending instanceof Promise ? await pending : pending;
       if (result) return result;
     }
     return { subject: ANONYMOUS };

@@ -2,7 +2,7 @@ import type { KeyringHolder } from '../../crypto/holder.js';
 import { LatchkeyError } from '../../errors.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import type { Subject } from '../../repository/subject.js';
-import { subjectFor } from '../../repository/users/subject-for.js';
+import { peekSubject, subjectFor } from '../../repository/users/subject-for.js';
 import type { UserStatusCache } from '../../repository/users/user-status.js';
 import type { AuthHandler } from '../authenticate.js';
 import { clearedTokenCookie, readCookie, TOKEN_COOKIE, tokenCookie } from './cookie.js';
@@ -53,16 +53,55 @@ export async function issueToken(
 }
 
 /**
+ * Encapsulated tokens already verified, until they expire. An entry is only good for the keyring
+ * it was verified with: any key reload (rotation, import, refresh) starts afresh, so a removed key
+ * stops its tokens at once. Users are checked on every request all the same.
+ */
+class VerifiedTokens {
+  #keyring: unknown;
+  readonly #entries = new Map<string, { userId: string; issuedAt: number; expiresAt: number }>();
+
+  get(keyring: unknown, token: string, now: number) {
+    if (keyring !== this.#keyring) {
+      this.#entries.clear();
+      this.#keyring = keyring;
+      return undefined;
+    }
+    const hit = this.#entries.get(token);
+    return hit && hit.expiresAt > now ? hit : undefined;
+  }
+
+  set(token: string, claims: { userId: string; issuedAt: number; expiresAt: number }) {
+    if (this.#entries.size >= 50_000) this.#entries.clear(); // bounded memory
+    this.#entries.set(token, claims);
+  }
+}
+
+/**
  * Authenticates the `login-token` cookie. Both kinds are accepted whatever the configured mode,
  * so switching modes logs nobody out; past half of its life a token is renewed (a stateful one in
  * stateful mode slides its expiry; otherwise a new token of the configured kind is issued).
  */
 export function tokenHandler(services: TokenServices): AuthHandler {
-  return async ({ cookie, remoteAddress }) => {
-    const token = readCookie(cookie, TOKEN_COOKIE);
-    if (!token) return undefined;
+  const verified = new VerifiedTokens();
+
+  /**
+   * The common case without a single await: a known encapsulated token, a known active user,
+   * fresh settings and access data, and no renewal due. Anything else takes the full path.
+   */
+  const fast = (token: string, now: number) => {
+    if (!token.startsWith(ENCAPSULATED_PREFIX)) return undefined;
+    const settings = services.settings.peek();
+    const hit = verified.get(services.keys.keyring, token, now);
+    if (!settings || !hit || now - hit.issuedAt >= (hit.expiresAt - hit.issuedAt) / 2)
+      return undefined;
+    if (services.users.peek(hit.userId, now) !== 'active') return undefined;
+    const subject = peekSubject(services.ctx, hit.userId);
+    return subject ? { subject } : undefined;
+  };
+
+  const full = async (token: string, now: number, remoteAddress: string) => {
     const settings = await services.settings.get();
-    const now = Date.now();
     const refuse = (reason: string): never => {
       throw new TokenRefusedError(
         reason,
@@ -74,9 +113,16 @@ export function tokenHandler(services: TokenServices): AuthHandler {
     let expiresAt: number;
     let statefulPath: string | undefined;
     if (token.startsWith(ENCAPSULATED_PREFIX)) {
-      const r = verifyEncapsulated(services.keys.keyring, token, now);
-      if (!r.ok) return refuse(r.reason);
-      ({ userId, issuedAt, expiresAt } = r.claims);
+      const keyring = services.keys.keyring;
+      const hit = verified.get(keyring, token, now);
+      if (hit) {
+        ({ userId, issuedAt, expiresAt } = hit);
+      } else {
+        const r = verifyEncapsulated(keyring, token, now);
+        if (!r.ok) return refuse(r.reason);
+        ({ userId, issuedAt, expiresAt } = r.claims);
+        verified.set(token, r.claims);
+      }
     } else if (token.startsWith(STATEFUL_PREFIX)) {
       const r = await verifyStateful(services.ctx, token, now, remoteAddress);
       if (!r.ok) return refuse(r.reason);
@@ -98,5 +144,12 @@ export function tokenHandler(services: TokenServices): AuthHandler {
       return { subject };
     }
     return { subject, setCookie: await issueToken(services, settings, userId, now, undefined) };
+  };
+
+  return ({ cookie, remoteAddress }) => {
+    const token = readCookie(cookie, TOKEN_COOKIE);
+    if (!token) return undefined;
+    const now = Date.now();
+    return fast(token, now) ?? full(token, now, remoteAddress);
   };
 }

@@ -116,6 +116,11 @@ export class TokenSettingsCache {
     this.#ttlMs = ttlMs;
   }
 
+  /** The cached settings while fresh, without waiting; `undefined` when a read is due. */
+  peek(): TokenSettings | undefined {
+    return Date.now() - this.#loadedAt < this.#ttlMs ? this.#value : undefined;
+  }
+
   async get(): Promise<TokenSettings> {
     if (Date.now() - this.#loadedAt >= this.#ttlMs) {
       const node = await this.#store.getNode(`${OSGI_CONFIG_ROOT}/${TOKEN_PID}`);

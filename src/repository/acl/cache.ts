@@ -34,6 +34,13 @@ export class AccessCache {
     this.#clock = clock;
   }
 
+  /** The snapshot while fresh, without waiting; `undefined` when a read is due. */
+  peek(): AccessSnapshot | undefined {
+    return this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs
+      ? this.#snapshot
+      : undefined;
+  }
+
   /** The current snapshot; re-read when older than the TTL or invalidated. */
   async get(): Promise<AccessSnapshot> {
     if (this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs) return this.#snapshot;

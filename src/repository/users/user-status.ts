@@ -19,10 +19,18 @@ export class UserStatusCache {
     this.#ttlMs = ttlMs;
   }
 
+  /** The cached status while fresh, without waiting; `undefined` when a read is due. */
+  peek(userId: string, now = Date.now()): Status | undefined {
+    const hit = this.#entries.get(userId);
+    return hit && hit.generation === this.#ctx.access.generation && now - hit.at < this.#ttlMs
+      ? hit.status
+      : undefined;
+  }
+
   async status(userId: string, now = Date.now()): Promise<Status> {
     const generation = this.#ctx.access.generation;
-    const hit = this.#entries.get(userId);
-    if (hit && hit.generation === generation && now - hit.at < this.#ttlMs) return hit.status;
+    const cached = this.peek(userId, now);
+    if (cached) return cached;
     const user = await findUser(this.#ctx.store, userId);
     const status: Status = !user
       ? 'missing'
