@@ -55,7 +55,13 @@ export function loginRoutes(app: FastifyInstance, tokens: TokenServices, throttl
     const settings = await tokens.settings.get();
     reply.header(
       'set-cookie',
-      await issueToken(tokens, settings, subject.userId, Date.now(), undefined),
+      await issueToken(
+        tokens,
+        settings,
+        subject.userId,
+        Date.now(),
+        tokens.bindAddress ? request.ip : undefined,
+      ),
     );
     const target = safeRedirect(field(form, 'resource'));
     if (target) return reply.code(302).header('location', target).send();
