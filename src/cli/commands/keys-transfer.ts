@@ -7,20 +7,23 @@ import { importAemKeys } from '../../crypto/import-aem.js';
 import { fail } from '../fail.js';
 import { keyFlags, printRefreshHint, withKeyLocation } from '../key-location.js';
 
+/** A text file the user named, or a one-line error saying which and why. */
+function readUserFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CryptoError(
+      'invalid_request',
+      `cannot read ${what}${file}: ${(err as NodeJS.ErrnoException).code}`,
+    );
+  }
+}
+
 /** The bundle passphrase: `--passphrase-file` (first line) or `LATCHKEY_KEYS_PASSPHRASE`; never a flag value. */
 function passphrase(opts: Record<string, string | undefined>): string | undefined {
   const file = opts['passphraseFile'];
   if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new CryptoError(
-        'invalid_request',
-        `cannot read --passphrase-file ${file}: ${(err as NodeJS.ErrnoException).code}`,
-      );
-    }
-    const first = text.split(/\r?\n/)[0] ?? '';
+    const first = readUserFile(file, '--passphrase-file ').split(/\r?\n/)[0] ?? '';
     if (first === '')
       throw new CryptoError('invalid_request', `--passphrase-file ${file} is empty`);
     return first;
@@ -73,15 +76,7 @@ export function keysTransferCommands(keys: Command) {
       ),
   ).action(async (file: string, opts: Record<string, string | undefined>) => {
     try {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new CryptoError(
-          'invalid_request',
-          `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`,
-        );
-      }
+      const text = readUserFile(file, '');
       const secret = passphrase(opts);
       await withKeyLocation(opts, async (loc) => {
         const r = await importKeys(loc, text, {
