@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { aemCommands } from './commands/aem.js';
 import { configCommand } from './commands/config.js';
+import { credentialsCommands } from './commands/credentials.js';
 import { keysChangeCommands } from './commands/keys-change.js';
 import { keysInspectCommands } from './commands/keys-inspect.js';
 import { keysTransferCommands } from './commands/keys-transfer.js';
@@ -35,5 +36,6 @@ keysChangeCommands(keys);
 keysTransferCommands(keys);
 protectCommands(program);
 aemCommands(program);
+credentialsCommands(program);
 
 await program.parseAsync(process.argv);

@@ -164,6 +164,18 @@ export const OPTIONS = {
     env: 'LATCHKEY_THROTTLE_WINDOW_MS',
     doc: 'The login throttling window; Retry-After says when the oldest counted failure leaves it.',
   },
+  'ims.publicEndpoint': {
+    kind: { type: 'string' },
+    default: undefined,
+    env: 'LATCHKEY_IMS_PUBLIC_ENDPOINT',
+    doc: 'host[:port] that service credentials name as imsEndpoint (what clients reach the IMS at). Default: <host>:<port> of the ims role.',
+  },
+  'ims.accessTokenAlgorithm': {
+    kind: { type: 'enum', values: ['ES256', 'RS256'] },
+    default: 'ES256',
+    env: 'LATCHKEY_IMS_ACCESS_TOKEN_ALGORITHM',
+    doc: 'Signature algorithm of access tokens. ES256 verifies fast on every request; RS256 for clients that need it.',
+  },
   'crypto.keyStorage': {
     kind: { type: 'enum', values: ['file', 'repository'] },
     default: 'file',

@@ -28,6 +28,10 @@ export interface Config {
     readonly secureCookie: boolean;
     readonly bindAddress: boolean;
   };
+  readonly ims: {
+    readonly publicEndpoint: string;
+    readonly accessTokenAlgorithm: 'ES256' | 'RS256';
+  };
   readonly throttle: {
     readonly maxFailuresPerUser: number;
     readonly maxFailuresPerAddress: number;
@@ -109,6 +113,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       userCacheMs: values.get('tokens.userCacheMs') as number,
       secureCookie: values.get('tokens.secureCookie') as boolean,
       bindAddress: values.get('tokens.bindAddress') as boolean,
+    },
+    ims: {
+      publicEndpoint:
+        (values.get('ims.publicEndpoint') as string | undefined) ??
+        `${values.get('host') as string}:${(values.get('port') as number | undefined) ?? DEFAULT_PORTS[role]}`,
+      accessTokenAlgorithm: values.get('ims.accessTokenAlgorithm') as 'ES256' | 'RS256',
     },
     throttle: {
       maxFailuresPerUser: values.get('throttle.maxFailuresPerUser') as number,

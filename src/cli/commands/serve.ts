@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { OptionName } from '../../config/defaults.js';
 import { loadConfig } from '../../config/load.js';
+import { startIms } from '../../runtime/ims.js';
 import { startInstance } from '../../runtime/instance.js';
 import { fail } from '../fail.js';
 import { onShutdown } from '../shutdown.js';
@@ -50,10 +51,13 @@ export function serveCommand(program: Command) {
       .argument('<role>', 'author | publish | ims'),
   ).action(async (role: string, opts: Record<string, string | undefined>) => {
     try {
-      if (role === 'ims') {
-        throw new Error('the ims role is not available in this version; run author or publish');
-      }
       const config = loadConfig({ flags: { ...flagsToOptions(opts), role }, file: opts['config'] });
+      if (config.role === 'ims') {
+        const ims = await startIms(config);
+        printReady('ims', ims.url, undefined);
+        onShutdown(() => ims.close());
+        return;
+      }
       const instance = await startInstance(config);
       printReady(config.role, instance.url, instance.bootstrap.generatedPassword);
       onShutdown(() => instance.close());

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { exchange } from '../../client/exchange.js';
+import { loadConfig } from '../../config/load.js';
+import { bootstrapIms } from '../../ims/bootstrap.js';
+import { createCredentials } from '../../ims/credentials.js';
+import { ImsError } from '../../ims/errors.js';
+import { openStore } from '../../store/open.js';
+import { fail } from '../fail.js';
+
+/** `latchkey credentials create --environment p1-e1` and `latchkey credentials exchange FILE`. */
+export function credentialsCommands(program: Command) {
+  const credentials = program
+    .command('credentials')
+    .description('service credentials for server-to-server access');
+  credentials
+    .command('create')
+    .description(
+      'create an integration for an environment and print its service credentials JSON (shown once)',
+    )
+    .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1')
+    .option('--data <dir>', 'data folder of the IMS (default ./latchkey-data)')
+    .option('--db <url>', 'IMS store URL, when not the embedded default')
+    .option('--config <file>', 'JSON configuration file')
+    .action(async (opts: Record<string, string | undefined>) => {
+      try {
+        const config = loadConfig({
+          flags: { role: 'ims', data: opts['data'], db: opts['db'] },
+          file: opts['config'],
+        });
+        const store = await openStore(config.db);
+        try {
+          await bootstrapIms(store);
+          const json = await createCredentials(store, {
+            environment: opts['environment']!,
+            imsEndpoint: config.ims.publicEndpoint,
+          });
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        } finally {
+          await store.close();
+        }
+      } catch (err) {
+        fail(err);
+      }
+    });
+  credentials
+    .command('exchange')
+    .description(
+      'exchange service credentials (a JSON file) for an access token; prints the token JSON',
+    )
+    .argument('<file>', 'service credentials JSON')
+    .action(async (file: string) => {
+      try {
+        let json: unknown;
+        try {
+          json = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (err) {
+          throw new ImsError(
+            'invalid_request',
+            `cannot read service credentials from ${file}: ${(err as Error).message}`,
+          );
+        }
+        process.stdout.write(`${JSON.stringify(await exchange(json as never))}\n`);
+      } catch (err) {
+        const e = err as { code?: string; message: string };
+        fail(e.code && !(err instanceof ImsError) ? new ImsError(e.code, e.message) : err);
+      }
+    });
+}

@@ -1,0 +1,7 @@
+export {
+  ExchangeError,
+  exchange,
+  imsBaseUrl,
+  type ServiceCredentialsJson,
+  type TokenResponse,
+} from './exchange.js';

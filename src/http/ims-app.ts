@@ -1,0 +1,61 @@
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Config } from '../config/load.js';
+import type { HealthCheck } from '../health/registry.js';
+import { type ExchangeDeps, exchangeJwt } from '../ims/exchange-jwt.js';
+import type { SigningKey } from '../ims/signing-keys.js';
+import { sendError } from './errors.js';
+import { serverOptions } from './instance-app.js';
+import { field, readForm } from './read-form.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface ImsAppOptions {
+  readonly config: Config;
+  readonly exchange: ExchangeDeps;
+  readonly signingKeys: () => readonly SigningKey[];
+  readonly health: readonly HealthCheck[];
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * The identity service as a Fastify app: `POST /ims/exchange/jwt` (also `/ims/exchange/jwt/` and
+ * `/ims/exchange/v1/jwt`; urlencoded or multipart), `GET /ims/keys` (JWKS), `GET /system/health`.
+ */
+export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...serverOptions(options.config, options.logger),
+    frameworkErrors: (err, request, reply) => {
+      sendError(err, request, reply);
+    },
+  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', error_description: `no route for ${request.method}` }),
+  );
+  await app.register(formbody, { bodyLimit: options.config.http.bodyLimit });
+  await app.register(multipart, {
+    limits: { fieldSize: 64 * 1024, fields: 20, files: 0, parts: 20 },
+  });
+
+  const exchange = async (request: FastifyRequest) => {
+    const form = await readForm(request);
+    return exchangeJwt(options.exchange, {
+      client_id: field(form, 'client_id'),
+      client_secret: field(form, 'client_secret'),
+      jwt_token: field(form, 'jwt_token'),
+    });
+  };
+  for (const url of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt']) {
+    app.post(url, (request) => exchange(request));
+  }
+  app.get('/ims/keys', async () => ({ keys: options.signingKeys().map((k) => k.publicJwk) }));
+  healthRoutes(app, options.health);
+  return app;
+}

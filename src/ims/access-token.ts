@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { SigningKey } from './signing-keys.js';
+
+export const ACCESS_TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
+
+export interface AccessTokenSubject {
+  readonly clientId: string;
+  /** The technical account id, or an IMS user's id. */
+  readonly userId: string;
+  readonly scope: string;
+  /** The environment the token is for (`p1-e1`): instances of other environments refuse it. */
+  readonly environment: string;
+}
+
+/**
+ * Signs an access token with IMS's claims: `id`, `type`, `client_id`, `user_id`, `as`,
+ * `created_at` and `expires_in` (ms, as strings), `scope`, and `iss`, `exp`, `iat`, `jti`, with a
+ * `kid` header. ES256 by default: cheap to verify on every request.
+ */
+export async function signAccessToken(
+  key: SigningKey,
+  subject: AccessTokenSubject,
+  issuer: string,
+  nowMs: number,
+): Promise<{ token: string; expiresAtMs: number }> {
+  const id = randomUUID();
+  const expiresAtMs = nowMs + ACCESS_TOKEN_LIFETIME_MS;
+  const token = await new SignJWT({
+    id,
+    type: 'access_token',
+    client_id: subject.clientId,
+    user_id: subject.userId,
+    as: 'ims-na1',
+    created_at: String(nowMs),
+    expires_in: String(ACCESS_TOKEN_LIFETIME_MS),
+    scope: subject.scope,
+    env: subject.environment,
+  })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setIssuer(issuer)
+    .setIssuedAt(Math.floor(nowMs / 1000))
+    .setExpirationTime(Math.floor(expiresAtMs / 1000))
+    .setJti(id)
+    .sign(key.privateKey);
+  return { token, expiresAtMs };
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/load.js';
+import { KeyringHolder } from '../crypto/holder.js';
+import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
+import { cryptoCheck } from '../health/crypto-check.js';
+import { storeCheck } from '../health/store-check.js';
+import { buildImsApp } from '../http/ims-app.js';
+import { bootstrapIms } from '../ims/bootstrap.js';
+import { loadSigningKeys } from '../ims/signing-keys.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
+
+export interface RunningIms {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly keys: KeyringHolder;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the IMS store and keys, makes sure an organization and p1-e1 exist, and listens. */
+export async function startIms(
+  config: Config,
+  options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
+): Promise<RunningIms> {
+  mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.db);
+  let app: FastifyInstance | undefined;
+  try {
+    const location = { cryptoDir: cryptoDirOf(config.data), store };
+    const keys = new KeyringHolder(
+      location,
+      await loadKeyring(location, { initialize: config.crypto.keyStorage }),
+    );
+    await bootstrapIms(store);
+    const signing = await loadSigningKeys(store, keys.keyring, config.ims.accessTokenAlgorithm);
+    const current = signing.find((k) => k.alg === config.ims.accessTokenAlgorithm)!;
+    const scheme = config.tls ? 'https' : 'http';
+    app = await buildImsApp({
+      config,
+      exchange: {
+        store,
+        signingKey: () => current,
+        issuer: `${scheme}://${config.ims.publicEndpoint}/ims`,
+      },
+      signingKeys: () => signing,
+      health: [storeCheck(store), cryptoCheck(keys)],
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
+    let url = '';
+    if (options.listen !== false) {
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `${scheme}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    } else {
+      await app.ready();
+    }
+    const running = app;
+    return {
+      app: running,
+      store,
+      keys,
+      url,
+      close: async () => {
+        await running.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+}

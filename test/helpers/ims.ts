@@ -1,0 +1,30 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import type { ServiceCredentials } from '../../src/ims/credentials.js';
+import { createCredentials } from '../../src/ims/credentials.js';
+import { type RunningIms, startIms } from '../../src/runtime/ims.js';
+
+/** A listening IMS on a free port, on a fresh SQLite store. */
+export async function testIms(): Promise<
+  RunningIms & {
+    endpoint: string;
+    credentials: (environment?: string) => Promise<ServiceCredentials>;
+  }
+> {
+  const data = mkdtempSync(join(tmpdir(), 'lk-ims-'));
+  const config = loadConfig({ env: {}, flags: { role: 'ims', data, port: 0, logLevel: 'silent' } });
+  const ims = await startIms(config, { logger: false });
+  const endpoint = ims.url.replace(/^https?:\/\//, '');
+  return {
+    ...ims,
+    endpoint,
+    credentials: (environment = 'p1-e1') =>
+      createCredentials(ims.store, { environment, imsEndpoint: endpoint }),
+    close: async () => {
+      await ims.close();
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
