@@ -164,6 +164,18 @@ export const OPTIONS = {
     env: 'LATCHKEY_THROTTLE_WINDOW_MS',
     doc: 'The login throttling window; Retry-After says when the oldest counted failure leaves it.',
   },
+  'ims.url': {
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    default: undefined,
+    env: 'LATCHKEY_IMS',
+    doc: 'Base URL of the IMS whose access tokens an instance accepts (Authorization: Bearer). Unset: bearer tokens are refused.',
+  },
+  environment: {
+    kind: { type: 'string' },
+    default: 'p1-e1',
+    env: 'LATCHKEY_ENVIRONMENT',
+    doc: 'The program and environment this instance belongs to; access tokens for another environment are refused.',
+  },
   'ims.publicEndpoint': {
     kind: { type: 'string' },
     default: undefined,

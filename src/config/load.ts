@@ -29,9 +29,11 @@ export interface Config {
     readonly bindAddress: boolean;
   };
   readonly ims: {
+    readonly url: string | undefined;
     readonly publicEndpoint: string;
     readonly accessTokenAlgorithm: 'ES256' | 'RS256';
   };
+  readonly environment: string;
   readonly throttle: {
     readonly maxFailuresPerUser: number;
     readonly maxFailuresPerAddress: number;
@@ -114,7 +116,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       secureCookie: values.get('tokens.secureCookie') as boolean,
       bindAddress: values.get('tokens.bindAddress') as boolean,
     },
+    environment: values.get('environment') as string,
     ims: {
+      url: (values.get('ims.url') as string | undefined)?.replace(/\/+$/, ''),
       publicEndpoint:
         (values.get('ims.publicEndpoint') as string | undefined) ??
         `${values.get('host') as string}:${(values.get('port') as number | undefined) ?? DEFAULT_PORTS[role]}`,

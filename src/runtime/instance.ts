@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { basicHandler } from '../auth/authenticate.js';
+import { bearerHandler } from '../auth/bearer/handler.js';
+import { JwksCache } from '../auth/bearer/jwks-cache.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { type TokenServices, tokenHandler } from '../auth/tokens/handler.js';
 import { TokenSettingsCache } from '../auth/tokens/settings.js';
@@ -69,7 +71,16 @@ export async function startInstance(
     app = await buildInstanceApp({
       config,
       ctx,
-      auth: [basicHandler(ctx), tokenHandler(tokens)],
+      auth: [
+        basicHandler(ctx),
+        bearerHandler({
+          ctx,
+          jwks: config.ims.url ? new JwksCache(config.ims.url) : undefined,
+          environment: config.environment,
+          users: tokens.users,
+        }),
+        tokenHandler(tokens),
+      ],
       tokens,
       throttle: new LoginThrottle(config.throttle),
       health: [

@@ -16,6 +16,8 @@ export function serverFlags(cmd: Command): Command {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--config <file>', 'JSON configuration file')
+    .option('--ims <url>', 'IMS whose access tokens this instance accepts')
+    .option('--environment <id>', 'program and environment of this instance (default p1-e1)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent');
 }
 
@@ -30,6 +32,8 @@ export function flagsToOptions(
     'tls.cert': opts['tlsCert'],
     'tls.key': opts['tlsKey'],
     logLevel: opts['logLevel'],
+    'ims.url': opts['ims'],
+    environment: opts['environment'],
   };
 }
 

@@ -1,0 +1,72 @@
+import { LatchkeyError } from '../../errors.js';
+import type { RepositoryContext } from '../../repository/context.js';
+import { subjectFor } from '../../repository/users/subject-for.js';
+import type { UserStatusCache } from '../../repository/users/user-status.js';
+import type { AuthHandler } from '../authenticate.js';
+import type { JwksCache } from './jwks-cache.js';
+import { ensureServiceUser } from './service-user.js';
+import { type AccessClaims, decodeJwt, verifyAccessToken } from './verify-access-token.js';
+
+export interface BearerServices {
+  readonly ctx: RepositoryContext;
+  /** `undefined`: this instance has no IMS and refuses bearer tokens. */
+  readonly jwks: JwksCache | undefined;
+  readonly environment: string;
+  readonly users: UserStatusCache;
+}
+
+function refused(reason: string): LatchkeyError {
+  return new LatchkeyError('invalid_token', reason, 401, {
+    'www-authenticate': 'Bearer error="invalid_token"',
+  });
+}
+
+/**
+ * `Authorization: Bearer <IMS access token>`: verified offline against the IMS's published keys,
+ * checked for expiry and for this instance's environment, and mapped to a repository user (a
+ * technical account to its service user; a user token to the existing user of that id).
+ * Verified tokens are cached until they expire.
+ */
+export function bearerHandler(services: BearerServices): AuthHandler {
+  const verified = new Map<string, AccessClaims>();
+
+  const authenticate = async (token: string) => {
+    const now = Date.now();
+    let claims = verified.get(token);
+    if (!claims || claims.expiresAt <= now) {
+      if (!services.jwks)
+        throw refused('this instance accepts no bearer tokens (it has no IMS configured)');
+      const decoded = decodeJwt(token);
+      if (!decoded) throw refused('malformed access token');
+      const key = await services.jwks.get(decoded.kid).catch(() => undefined);
+      if (!key)
+        throw refused(
+          `access token signed with a key the IMS does not publish (${decoded.kid.slice(0, 40)})`,
+        );
+      const r = verifyAccessToken(decoded, key, now);
+      if (!r.ok) throw refused(r.reason);
+      claims = r.claims;
+      if (verified.size >= 50_000) verified.clear();
+      verified.set(token, claims);
+    }
+    if (claims.environment !== services.environment) {
+      throw refused(
+        `access token is for environment ${claims.environment ?? '(none)'}, this instance is ${services.environment}`,
+      );
+    }
+    const technical = claims.userId.endsWith('@techacct.adobe.com');
+    if (technical) await ensureServiceUser(services.ctx, claims.userId);
+    const status = await services.users.status(claims.userId, now);
+    if (status !== 'active') {
+      throw refused(
+        `user ${claims.userId} ${status === 'missing' ? 'does not exist' : 'is disabled'} on this instance`,
+      );
+    }
+    return { subject: await subjectFor(services.ctx, claims.userId) };
+  };
+
+  return ({ authorization }) => {
+    if (!authorization || !/^bearer /i.test(authorization)) return undefined;
+    return authenticate(authorization.slice(7).trim());
+  };
+}

@@ -1,0 +1,78 @@
+import { verify } from 'node:crypto';
+import type { VerificationKey } from './jwks-cache.js';
+
+export interface AccessClaims {
+  readonly clientId: string;
+  readonly userId: string;
+  readonly environment: string | undefined;
+  readonly expiresAt: number;
+}
+
+export interface Decoded {
+  readonly kid: string;
+  readonly alg: string;
+  readonly signed: string;
+  readonly signature: Buffer;
+  readonly payload: Record<string, unknown>;
+}
+
+/** Splits a compact JWS; `undefined` when it is not one. */
+export function decodeJwt(token: string): Decoded | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || token.length > 8192) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
+    if (typeof header['kid'] !== 'string' || typeof header['alg'] !== 'string') return undefined;
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+    return {
+      kid: header['kid'],
+      alg: header['alg'],
+      signed: `${parts[0]}.${parts[1]}`,
+      signature: Buffer.from(parts[2]!, 'base64url'),
+      payload: payload as Record<string, unknown>,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verifies an IMS access token synchronously with the key its `kid` names. The algorithm must be
+ * the key's own (ES256 or RS256): a token's `alg` alone is never trusted, so a public key can never
+ * be used as an HMAC secret, nor an RS256 key for ES256.
+ */
+export function verifyAccessToken(
+  decoded: Decoded,
+  key: VerificationKey,
+  now: number,
+): { ok: true; claims: AccessClaims } | { ok: false; reason: string } {
+  if (decoded.alg !== key.alg)
+    return { ok: false, reason: `access token alg does not match key ${key.kid}` };
+  const valid = verify(
+    'sha256',
+    Buffer.from(decoded.signed),
+    key.alg === 'ES256' ? { key: key.key, dsaEncoding: 'ieee-p1363' } : key.key,
+    decoded.signature,
+  );
+  if (!valid) return { ok: false, reason: 'access token signature is invalid' };
+  const p = decoded.payload;
+  if (p['type'] !== 'access_token') return { ok: false, reason: 'not an access token' };
+  if (typeof p['exp'] !== 'number' || p['exp'] * 1000 <= now)
+    return { ok: false, reason: 'access token expired' };
+  if (typeof p['client_id'] !== 'string' || typeof p['user_id'] !== 'string') {
+    return { ok: false, reason: 'access token lacks client_id or user_id' };
+  }
+  return {
+    ok: true,
+    claims: {
+      clientId: p['client_id'],
+      userId: p['user_id'],
+      environment: typeof p['env'] === 'string' ? p['env'] : undefined,
+      expiresAt: p['exp'] * 1000,
+    },
+  };
+}
