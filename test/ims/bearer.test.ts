@@ -90,12 +90,6 @@ describe('Authorization: Bearer on an instance', () => {
   });
 
   it('refuses a token for another environment', async () => {
-    await ims.store.putRecord('ims.environment', 'p1-e2', {
-      id: 'p1-e2',
-      program: 1,
-      environment: 2,
-      orgId: (await ims.store.listRecords('ims.org'))[0]!.value as never,
-    });
     const org = ((await ims.store.listRecords('ims.org'))[0]!.value as { id: string }).id;
     await ims.store.putRecord('ims.environment', 'p1-e2', {
       id: 'p1-e2',
