@@ -79,14 +79,20 @@ export async function exchange(
     .setExpirationTime(now + 300)
     .setJti(randomUUID())
     .sign(createPrivateKey(i.privateKey));
-  const res = await (options.fetch ?? fetch)(`${base}/ims/exchange/jwt`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      client_id: i.technicalAccount.clientId,
-      client_secret: i.technicalAccount.clientSecret,
-      jwt_token: jwt,
-    }),
-  });
+  let res: Response;
+  try {
+    res = await (options.fetch ?? fetch)(`${base}/ims/exchange/jwt`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        client_id: i.technicalAccount.clientId,
+        client_secret: i.technicalAccount.clientSecret,
+        jwt_token: jwt,
+      }),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new ExchangeError('ims_unreachable', `cannot reach the IMS at ${base}: ${cause}`, 0);
+  }
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
     throw new ExchangeError(

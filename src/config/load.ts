@@ -31,6 +31,8 @@ export interface Config {
   readonly ims: {
     readonly url: string | undefined;
     readonly publicEndpoint: string;
+    /** Whether publicEndpoint was configured (else derived from host and port). */
+    readonly publicEndpointSet: boolean;
     readonly accessTokenAlgorithm: 'ES256' | 'RS256';
   };
   readonly environment: string;
@@ -122,6 +124,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       publicEndpoint:
         (values.get('ims.publicEndpoint') as string | undefined) ??
         `${values.get('host') as string}:${(values.get('port') as number | undefined) ?? DEFAULT_PORTS[role]}`,
+      publicEndpointSet: values.get('ims.publicEndpoint') !== undefined,
       accessTokenAlgorithm: values.get('ims.accessTokenAlgorithm') as 'ES256' | 'RS256',
     },
     throttle: {

@@ -16,6 +16,8 @@ export const NS = {
   integration: 'ims.integration',
   jti: 'ims.jti',
   signingKey: 'ims.signing-key',
+  /** `publicEndpoint`: where the running IMS is reached (what new credentials name). */
+  meta: 'ims.meta',
 } as const;
 
 export interface Organization {

@@ -7,6 +7,7 @@ import { cryptoCheck } from '../health/crypto-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildImsApp } from '../http/ims-app.js';
 import { bootstrapIms } from '../ims/bootstrap.js';
+import { NS } from '../ims/model.js';
 import { loadSigningKeys } from '../ims/signing-keys.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -54,6 +55,11 @@ export async function startIms(
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `${scheme}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+      // Credentials created later (by the CLI too) name where this IMS really is.
+      const endpoint = config.ims.publicEndpointSet
+        ? config.ims.publicEndpoint
+        : url.replace(/^https?:\/\//, '');
+      await store.putRecord(NS.meta, 'publicEndpoint', endpoint);
     } else {
       await app.ready();
     }

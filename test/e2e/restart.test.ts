@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,14 +68,41 @@ describe('a real author process', () => {
     }
   });
 
-  it('latchkey start runs the author instance on the embedded store under --data', async () => {
+  it('latchkey start runs the IMS and an author instance that accepts its tokens', async () => {
     const data = join(root, 'start');
-    const server = await startServer(['start', '--port', '0', '--data', data]);
+    const server = await startServer(
+      ['start', '--port', '0', '--ims-port', '0', '--data', data],
+      {},
+      'author',
+    );
     try {
-      expect(server.stdout()).toContain('latchkey author listening on http://127.0.0.1:');
-      const health = await fetch(`${server.url}/system/health`);
-      expect(health.status).toBe(200);
+      expect(server.stdout()).toMatch(/latchkey ims listening on http:\/\/127\.0\.0\.1:\d+/);
+      expect((await fetch(`${server.url}/system/health`)).status).toBe(200);
       expect(statSync(join(data, 'author.sqlite')).isFile()).toBe(true);
+      expect(statSync(join(data, 'ims.sqlite')).isFile()).toBe(true);
+      // The seed's flow: credentials, exchange, then a bearer call to the author.
+      const created = await runCli([
+        'credentials',
+        'create',
+        '--environment',
+        'p1-e1',
+        '--data',
+        data,
+      ]);
+      expect(created.code, created.stderr).toBe(0);
+      const file = join(root, 'credentials.json');
+      writeFileSync(file, created.stdout);
+      const exchanged = await runCli(['credentials', 'exchange', file]);
+      expect(exchanged.code, exchanged.stderr).toBe(0);
+      const { access_token: token, expires_in } = JSON.parse(exchanged.stdout) as {
+        access_token: string;
+        expires_in: number;
+      };
+      expect(expires_in).toBe(86_399_999);
+      const res = await fetch(`${server.url}/content/dam.json`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
     } finally {
       expect(await server.stop('SIGINT')).toBe(0);
     }

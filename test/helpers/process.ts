@@ -30,7 +30,11 @@ export function runCli(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Starts a server process and waits for its "listening on" line (or its death). */
-export function startServer(args: string[], env: Record<string, string> = {}): Promise<Server> {
+export function startServer(
+  args: string[],
+  env: Record<string, string> = {},
+  role?: string,
+): Promise<Server> {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: {
       ...process.env,
@@ -55,7 +59,7 @@ export function startServer(args: string[], env: Record<string, string> = {}): P
     });
     child.stdout?.on('data', (d) => {
       out += d;
-      const m = /listening on (\S+)/.exec(out);
+      const m = new RegExp(`latchkey ${role ?? '\\w+'} listening on (\\S+)`).exec(out);
       if (!m || !out.includes('\n', m.index)) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');

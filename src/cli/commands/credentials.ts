@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/load.js';
 import { bootstrapIms } from '../../ims/bootstrap.js';
 import { createCredentials } from '../../ims/credentials.js';
 import { ImsError } from '../../ims/errors.js';
+import { NS } from '../../ims/model.js';
 import { openStore } from '../../store/open.js';
 import { fail } from '../fail.js';
 
@@ -31,9 +32,13 @@ export function credentialsCommands(program: Command) {
         const store = await openStore(config.db);
         try {
           await bootstrapIms(store);
+          const recorded = (await store.getRecord(NS.meta, 'publicEndpoint'))?.value;
           const json = await createCredentials(store, {
             environment: opts['environment']!,
-            imsEndpoint: config.ims.publicEndpoint,
+            imsEndpoint:
+              !config.ims.publicEndpointSet && typeof recorded === 'string'
+                ? recorded
+                : config.ims.publicEndpoint,
           });
           process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         } finally {

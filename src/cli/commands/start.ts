@@ -1,33 +1,60 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { startIms } from '../../runtime/ims.js';
+import { initializeKeys } from '../../runtime/initialize-keys.js';
 import { startInstance } from '../../runtime/instance.js';
 import { fail } from '../fail.js';
 import { onShutdown } from '../shutdown.js';
 import { printReady } from './serve.js';
 
 /**
- * `latchkey start`: the quick start. One process running the author instance on the embedded
- * store under ./latchkey-data; the admin user is created on the first start.
+ * `latchkey start`: the quick start. One process running an author instance and the IMS on the
+ * embedded stores under ./latchkey-data, wired together: the author accepts the IMS's access
+ * tokens for environment p1-e1. The admin user is created on the first start.
  */
 export function startCommand(program: Command) {
   program
     .command('start')
-    .description('run an author instance on the embedded store (./latchkey-data); the quick start')
+    .description(
+      'run an author instance and the IMS on the embedded store (./latchkey-data); the quick start',
+    )
     .option('--data <dir>', 'data folder (default ./latchkey-data)')
     .option('--port <n>', 'author port (default 4502)')
+    .option('--ims-port <n>', 'IMS port (default 4510)')
     .option('--config <file>', 'JSON configuration file')
     .action(async (opts: Record<string, string | undefined>) => {
       try {
-        const config = loadConfig({
-          flags: { role: 'author', data: opts['data'], port: opts['port'] },
+        const imsConfig = loadConfig({
+          flags: { role: 'ims', data: opts['data'], port: opts['imsPort'] },
           file: opts['config'],
         });
-        const instance = await startInstance(config);
-        printReady('author', instance.url, instance.bootstrap.generatedPassword);
-        process.stdout.write(
-          `try: curl -u admin:<password> ${instance.url}/content.1.json    (data in ${config.data})\n`,
+        // On a new data folder, create the keys once, through the author's store, before two
+        // stores could race to create them; the IMS then finds and shares them.
+        await initializeKeys(
+          loadConfig({ flags: { role: 'author', data: opts['data'] }, file: opts['config'] }),
         );
-        onShutdown(() => instance.close());
+        const ims = await startIms(imsConfig);
+        const authorConfig = loadConfig({
+          flags: {
+            role: 'author',
+            data: opts['data'],
+            port: opts['port'],
+            'ims.url': ims.url,
+            environment: 'p1-e1',
+          },
+          file: opts['config'],
+        });
+        const author = await startInstance(authorConfig);
+        printReady('ims', ims.url, undefined);
+        printReady('author', author.url, author.bootstrap.generatedPassword);
+        process.stdout.write(
+          `try: curl -u admin:<password> ${author.url}/content.1.json\n` +
+            `     latchkey credentials create --environment p1-e1 > credentials.json   (data in ${authorConfig.data})\n`,
+        );
+        onShutdown(async () => {
+          await author.close();
+          await ims.close();
+        });
       } catch (err) {
         fail(err);
       }
