@@ -170,6 +170,12 @@ export const OPTIONS = {
     env: 'LATCHKEY_IMS',
     doc: 'Base URL of the IMS whose access tokens an instance accepts (Authorization: Bearer). Unset: bearer tokens are refused.',
   },
+  'ims.revocationPollMs': {
+    kind: { type: 'int', min: 1000, max: 3_600_000 },
+    default: 10_000,
+    env: 'LATCHKEY_IMS_REVOCATION_POLL_MS',
+    doc: '(instances) How often the IMS revocation list is pulled: a revoked access token is refused within this delay.',
+  },
   environment: {
     kind: { type: 'string' },
     default: 'p1-e1',

@@ -30,6 +30,7 @@ export interface Config {
   };
   readonly ims: {
     readonly url: string | undefined;
+    readonly revocationPollMs: number;
     readonly publicEndpoint: string;
     /** Whether publicEndpoint was configured (else derived from host and port). */
     readonly publicEndpointSet: boolean;
@@ -121,6 +122,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     environment: values.get('environment') as string,
     ims: {
       url: (values.get('ims.url') as string | undefined)?.replace(/\/+$/, ''),
+      revocationPollMs: values.get('ims.revocationPollMs') as number,
       publicEndpoint:
         (values.get('ims.publicEndpoint') as string | undefined) ??
         `${values.get('host') as string}:${(values.get('port') as number | undefined) ?? DEFAULT_PORTS[role]}`,

@@ -1,22 +1,21 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import Fastify, {
-  type FastifyInstance,
-  type FastifyRequest,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/load.js';
 import type { HealthCheck } from '../health/registry.js';
-import { type ExchangeDeps, exchangeJwt } from '../ims/exchange-jwt.js';
+import type { ExchangeDeps } from '../ims/exchange-jwt.js';
 import type { SigningKey } from '../ims/signing-keys.js';
+import type { Store } from '../store/types.js';
 import { sendError } from './errors.js';
 import { serverOptions } from './instance-app.js';
-import { field, readForm } from './read-form.js';
 import { healthRoutes } from './routes/health.js';
+import { imsEndpoints } from './routes/ims-endpoints.js';
 
 export interface ImsAppOptions {
   readonly config: Config;
+  readonly store: Store;
   readonly exchange: ExchangeDeps;
+  readonly baseUrl: () => string;
   readonly signingKeys: () => readonly SigningKey[];
   readonly health: readonly HealthCheck[];
   readonly logger?: FastifyServerOptions['logger'];
@@ -44,18 +43,12 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     limits: { fieldSize: 64 * 1024, fields: 20, files: 0, parts: 20 },
   });
 
-  const exchange = async (request: FastifyRequest) => {
-    const form = await readForm(request);
-    return exchangeJwt(options.exchange, {
-      client_id: field(form, 'client_id'),
-      client_secret: field(form, 'client_secret'),
-      jwt_token: field(form, 'jwt_token'),
-    });
-  };
-  for (const url of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt']) {
-    app.post(url, (request) => exchange(request));
-  }
-  app.get('/ims/keys', async () => ({ keys: options.signingKeys().map((k) => k.publicJwk) }));
+  imsEndpoints(app, {
+    store: options.store,
+    exchange: options.exchange,
+    signingKeys: options.signingKeys,
+    baseUrl: options.baseUrl,
+  });
   healthRoutes(app, options.health);
   return app;
 }

@@ -1,9 +1,10 @@
-import { createHash, type KeyObject, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { StoreOps } from '../store/types.js';
 import { ACCESS_TOKEN_LIFETIME_MS, signAccessToken } from './access-token.js';
+import { authenticateClient } from './authenticate-client.js';
 import { ImsError } from './errors.js';
-import { type Integration, NS } from './model.js';
+import { NS } from './model.js';
 import type { SigningKey } from './signing-keys.js';
 
 export interface ExchangeDeps {
@@ -33,16 +34,6 @@ function keyOf(pem: string): KeyObject {
     certificateKeys.set(pem, key);
   }
   return key;
-}
-
-function secretMatches(secret: string, stored: string): boolean {
-  const [, salt, hash] = stored.split(':');
-  const expected = Buffer.from(hash ?? '', 'base64url');
-  const actual = createHash('sha256')
-    .update(Buffer.from(salt ?? '', 'base64url'))
-    .update(secret)
-    .digest();
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
 async function verifyWithCertificates(
@@ -90,14 +81,7 @@ export async function exchangeJwt(
   fields: ExchangeFields,
 ): Promise<{ token_type: 'bearer'; access_token: string; expires_in: number }> {
   const now = (deps.clock ?? Date.now)();
-  if (!fields.client_id) throw new ImsError('invalid_client', 'invalid client_id parameter');
-  const integration = (await deps.store.getRecord(NS.integration, fields.client_id))
-    ?.value as unknown as Integration | undefined;
-  if (!integration || integration.revoked)
-    throw new ImsError('invalid_client', 'invalid client_id parameter');
-  if (!fields.client_secret || !secretMatches(fields.client_secret, integration.secretHash)) {
-    throw new ImsError('invalid_client', 'invalid client_secret parameter');
-  }
+  const integration = await authenticateClient(deps.store, fields.client_id, fields.client_secret);
   const jwt = fields.jwt_token;
   if (!jwt) throw new ImsError('invalid_token', 'jwt_token parameter is missing');
   let alg: string | undefined;

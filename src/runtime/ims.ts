@@ -38,8 +38,11 @@ export async function startIms(
     const signing = await loadSigningKeys(store, keys.keyring, config.ims.accessTokenAlgorithm);
     const current = signing.find((k) => k.alg === config.ims.accessTokenAlgorithm)!;
     const scheme = config.tls ? 'https' : 'http';
+    let baseUrl = `${scheme}://${config.ims.publicEndpoint}`;
     app = await buildImsApp({
       config,
+      store,
+      baseUrl: () => baseUrl,
       exchange: {
         store,
         signingKey: () => current,
@@ -60,6 +63,7 @@ export async function startIms(
         ? config.ims.publicEndpoint
         : url.replace(/^https?:\/\//, '');
       await store.putRecord(NS.meta, 'publicEndpoint', endpoint);
+      baseUrl = `${scheme}://${endpoint}`;
     } else {
       await app.ready();
     }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { basicHandler } from '../auth/authenticate.js';
 import { bearerHandler } from '../auth/bearer/handler.js';
 import { JwksCache } from '../auth/bearer/jwks-cache.js';
+import { RevocationPoller } from '../auth/bearer/revocations.js';
 import { LoginThrottle } from '../auth/throttle.js';
 import { type TokenServices, tokenHandler } from '../auth/tokens/handler.js';
 import { TokenSettingsCache } from '../auth/tokens/settings.js';
@@ -59,6 +60,12 @@ export async function startInstance(
       role: config.role,
       adminPassword: config.adminPassword,
     });
+    const revocations = config.ims.url
+      ? new RevocationPoller(config.ims.url, (err) =>
+          app?.log.warn({ err: String(err) }, 'IMS revocation list not refreshed'),
+        )
+      : undefined;
+    await revocations?.start(config.ims.revocationPollMs);
     const tokens: TokenServices = {
       ctx,
       keys,
@@ -78,6 +85,7 @@ export async function startInstance(
           jwks: config.ims.url ? new JwksCache(config.ims.url) : undefined,
           environment: config.environment,
           users: tokens.users,
+          revocations,
         }),
         tokenHandler(tokens),
       ],
@@ -96,7 +104,10 @@ export async function startInstance(
       store.purgeExpired().catch((err) => app?.log.warn({ err }, 'purging expired records failed'));
     }, PURGE_EVERY_MS);
     purge.unref();
-    app.addHook('onClose', async () => clearInterval(purge));
+    app.addHook('onClose', async () => {
+      clearInterval(purge);
+      revocations?.stop();
+    });
     let url = '';
     if (options.listen !== false) {
       await app.listen({ port: config.port, host: config.host });

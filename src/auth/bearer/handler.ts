@@ -4,6 +4,7 @@ import { subjectFor } from '../../repository/users/subject-for.js';
 import type { UserStatusCache } from '../../repository/users/user-status.js';
 import type { AuthHandler } from '../authenticate.js';
 import type { JwksCache } from './jwks-cache.js';
+import type { RevocationPoller } from './revocations.js';
 import { ensureServiceUser } from './service-user.js';
 import { type AccessClaims, decodeJwt, verifyAccessToken } from './verify-access-token.js';
 
@@ -13,6 +14,7 @@ export interface BearerServices {
   readonly jwks: JwksCache | undefined;
   readonly environment: string;
   readonly users: UserStatusCache;
+  readonly revocations: RevocationPoller | undefined;
 }
 
 function refused(reason: string): LatchkeyError {
@@ -49,6 +51,8 @@ export function bearerHandler(services: BearerServices): AuthHandler {
       if (verified.size >= 50_000) verified.clear();
       verified.set(token, claims);
     }
+    // Checked on every request, cached tokens too: the cache never outlives a revocation.
+    if (services.revocations?.isRevoked(claims)) throw refused('access token revoked');
     if (claims.environment !== services.environment) {
       throw refused(
         `access token is for environment ${claims.environment ?? '(none)'}, this instance is ${services.environment}`,

@@ -6,6 +6,8 @@ export interface AccessClaims {
   readonly userId: string;
   readonly environment: string | undefined;
   readonly expiresAt: number;
+  readonly issuedAt: number | undefined;
+  readonly jti: string | undefined;
 }
 
 export interface Decoded {
@@ -73,6 +75,8 @@ export function verifyAccessToken(
       userId: p['user_id'],
       environment: typeof p['env'] === 'string' ? p['env'] : undefined,
       expiresAt: p['exp'] * 1000,
+      issuedAt: typeof p['iat'] === 'number' ? p['iat'] * 1000 : undefined,
+      jti: typeof p['jti'] === 'string' ? p['jti'] : undefined,
     },
   };
 }

@@ -6,6 +6,7 @@ import { bootstrapIms } from '../../ims/bootstrap.js';
 import { createCredentials } from '../../ims/credentials.js';
 import { ImsError } from '../../ims/errors.js';
 import { NS } from '../../ims/model.js';
+import { revokeIntegration } from '../../ims/revocation.js';
 import { openStore } from '../../store/open.js';
 import { fail } from '../fail.js';
 
@@ -44,6 +45,32 @@ export function credentialsCommands(program: Command) {
         } finally {
           await store.close();
         }
+      } catch (err) {
+        fail(err);
+      }
+    });
+  credentials
+    .command('revoke')
+    .description('revoke an integration: its secret, certificates and every token issued to it')
+    .argument('<client-id>', 'e.g. cm-p1-e1-integration')
+    .option('--data <dir>', 'data folder of the IMS (default ./latchkey-data)')
+    .option('--db <url>', 'IMS store URL, when not the embedded default')
+    .option('--config <file>', 'JSON configuration file')
+    .action(async (clientId: string, opts: Record<string, string | undefined>) => {
+      try {
+        const config = loadConfig({
+          flags: { role: 'ims', data: opts['data'], db: opts['db'] },
+          file: opts['config'],
+        });
+        const store = await openStore(config.db);
+        try {
+          await revokeIntegration(store, clientId);
+        } finally {
+          await store.close();
+        }
+        process.stdout.write(
+          `${clientId} revoked: refused by the IMS at once; its tokens are refused by instances within their revocation poll interval (ims.revocationPollMs, 10 s by default)\n`,
+        );
       } catch (err) {
         fail(err);
       }

@@ -1,0 +1,63 @@
+import { isRevokedBy, type RevocationList } from '../../ims/revocation.js';
+
+/**
+ * The IMS's revocation list, pulled every `intervalMs` (an instance needs no inbound connection
+ * from the IMS, and a missed poll is made up by the next). A revoked token is refused within
+ * `intervalMs` plus one request's time. If the IMS cannot be reached, the last list stays in use.
+ */
+export class RevocationPoller {
+  readonly #url: string;
+  #list: RevocationList = { jtis: [], clients: {} };
+  #jtis = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #lastOk = 0;
+  #onError: (err: unknown) => void;
+
+  constructor(imsUrl: string, onError: (err: unknown) => void = () => {}) {
+    this.#url = `${imsUrl}/ims/revocations`;
+    this.#onError = onError;
+  }
+
+  /** Starts polling (first poll at once); returns when the first poll ended. */
+  async start(intervalMs: number): Promise<void> {
+    await this.poll();
+    this.#timer = setInterval(() => void this.poll(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async poll(): Promise<void> {
+    try {
+      const res = await fetch(this.#url, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`IMS revocations answered HTTP ${res.status}`);
+      const list = (await res.json()) as RevocationList;
+      this.#list = { jtis: list.jtis ?? [], clients: list.clients ?? {} };
+      this.#jtis = new Set(this.#list.jtis);
+      this.#lastOk = Date.now();
+    } catch (err) {
+      this.#onError(err);
+    }
+  }
+
+  get lastSuccess(): number {
+    return this.#lastOk;
+  }
+
+  isRevoked(claims: {
+    jti?: string | undefined;
+    clientId: string;
+    issuedAt: number | undefined;
+  }): boolean {
+    if (claims.jti !== undefined && this.#jtis.has(claims.jti)) return true;
+    return isRevokedBy(
+      { jtis: [], clients: this.#list.clients },
+      {
+        client_id: claims.clientId,
+        iat: claims.issuedAt === undefined ? undefined : claims.issuedAt / 1000,
+      },
+    );
+  }
+}

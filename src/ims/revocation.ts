@@ -1,0 +1,69 @@
+import type { Store, StoreOps } from '../store/types.js';
+import { ACCESS_TOKEN_LIFETIME_MS } from './access-token.js';
+import { ImsError } from './errors.js';
+import { type Integration, NS } from './model.js';
+
+/**
+ * Revocations, kept in the IMS store until nothing they cover can still be valid:
+ * `jti:<jti>` until the token's expiry; `client:<client id>` (every token issued to the
+ * integration up to that instant) for the longest token lifetime after it.
+ */
+export const REVOCATION_NS = 'ims.revocation';
+const SKEW_MS = 60_000;
+
+export interface RevocationList {
+  readonly jtis: readonly string[];
+  /** Client id → revocation time (ms): tokens issued up to then are revoked. */
+  readonly clients: Readonly<Record<string, number>>;
+}
+
+export async function revokeTokenId(
+  store: StoreOps,
+  jti: string,
+  expiresAtMs: number,
+): Promise<void> {
+  await store.putRecord(REVOCATION_NS, `jti:${jti}`, Date.now(), {
+    expiresAt: expiresAtMs + SKEW_MS,
+  });
+}
+
+/**
+ * Revokes an integration: its secret and certificates stop working at once, and every token
+ * issued to it so far is revoked (on this IMS at once, on instances at their next poll).
+ */
+export async function revokeIntegration(
+  store: Store,
+  clientId: string,
+  now = Date.now(),
+): Promise<void> {
+  await store.transaction(async (tx) => {
+    const integration = (await tx.getRecord(NS.integration, clientId))?.value as unknown as
+      | Integration
+      | undefined;
+    if (!integration) throw new ImsError('invalid_client', `no integration ${clientId}`, 404);
+    await tx.putRecord(NS.integration, clientId, { ...integration, revoked: true } as never);
+    await tx.putRecord(REVOCATION_NS, `client:${clientId}`, now, {
+      expiresAt: now + ACCESS_TOKEN_LIFETIME_MS + SKEW_MS,
+    });
+  });
+}
+
+export async function readRevocations(store: StoreOps): Promise<RevocationList> {
+  const jtis: string[] = [];
+  const clients: Record<string, number> = {};
+  for (const r of await store.listRecords(REVOCATION_NS)) {
+    if (r.key.startsWith('jti:')) jtis.push(r.key.slice(4));
+    else if (r.key.startsWith('client:')) clients[r.key.slice(7)] = Number(r.value);
+  }
+  return { jtis, clients };
+}
+
+/** Whether a token's claims fall under a revocation list. */
+export function isRevokedBy(
+  list: RevocationList,
+  claims: { jti?: unknown; client_id?: unknown; iat?: unknown },
+): boolean {
+  if (typeof claims.jti === 'string' && list.jtis.includes(claims.jti)) return true;
+  const at = typeof claims.client_id === 'string' ? list.clients[claims.client_id] : undefined;
+  return at !== undefined && typeof claims.iat === 'number' && claims.iat * 1000 <= at;
+}
