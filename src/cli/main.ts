@@ -9,6 +9,7 @@ import { keysTransferCommands } from './commands/keys-transfer.js';
 import { protectCommands } from './commands/protect.js';
 import { serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
+import { tokenCommands } from './commands/token.js';
 
 const program = new Command();
 program
@@ -37,5 +38,6 @@ keysTransferCommands(keys);
 protectCommands(program);
 aemCommands(program);
 credentialsCommands(program);
+tokenCommands(program);
 
 await program.parseAsync(process.argv);

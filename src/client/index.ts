@@ -5,3 +5,4 @@ export {
   type ServiceCredentialsJson,
   type TokenResponse,
 } from './exchange.js';
+export { TokenManager, type TokenManagerOptions } from './token-manager.js';

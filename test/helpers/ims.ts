@@ -10,6 +10,7 @@ import { type RunningIms, startIms } from '../../src/runtime/ims.js';
 export async function testIms(): Promise<
   RunningIms & {
     endpoint: string;
+    dataDir: string;
     credentials: (environment?: string) => Promise<ServiceCredentials>;
   }
 > {
@@ -20,6 +21,7 @@ export async function testIms(): Promise<
   return {
     ...ims,
     endpoint,
+    dataDir: data,
     credentials: (environment = 'p1-e1') =>
       createCredentials(ims.store, { environment, imsEndpoint: endpoint }),
     close: async () => {

@@ -1,0 +1,54 @@
+import type { Store } from '../store/types.js';
+import { signAccessToken } from './access-token.js';
+import { ImsError } from './errors.js';
+import { ENVIRONMENT_ID, type Environment, NS } from './model.js';
+import type { SigningKey } from './signing-keys.js';
+
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+/** An IMS user and the environments it may get development tokens for. */
+export interface ImsUser {
+  readonly id: string;
+  readonly environments: readonly string[];
+}
+
+/**
+ * A local development token, as the Developer Console hands it out: an access token for an IMS
+ * user (created on first use, with access to the environment), valid 24 h, in the Console's JSON:
+ * `{"ok":true,"statusCode":200,"accessToken":"…"}`. Instances map it to the repository user of the
+ * same id, which must exist there.
+ */
+export async function devToken(
+  store: Store,
+  signingKey: SigningKey,
+  options: { userId: string; environment: string; issuer: string },
+): Promise<{ ok: true; statusCode: 200; accessToken: string }> {
+  if (!USER_ID.test(options.userId))
+    throw new ImsError('invalid_request', 'user ids are 1-128 letters, digits and . _ @ + -');
+  if (!ENVIRONMENT_ID.test(options.environment))
+    throw new ImsError('invalid_request', 'environment must look like p1-e1');
+  const env = (await store.getRecord(NS.environment, options.environment))?.value as unknown as
+    | Environment
+    | undefined;
+  if (!env) throw new ImsError('invalid_request', `no environment ${options.environment}`, 404);
+  await store.transaction(async (tx) => {
+    const user = (await tx.getRecord('ims.user', options.userId))?.value as unknown as
+      | ImsUser
+      | undefined;
+    const environments = [...new Set([...(user?.environments ?? []), options.environment])];
+    await tx.putRecord('ims.user', options.userId, { id: options.userId, environments });
+  });
+  const [, program, environment] = ENVIRONMENT_ID.exec(options.environment)!;
+  const { token } = await signAccessToken(
+    signingKey,
+    {
+      clientId: `dev-console-p${program}-e${environment}`,
+      userId: options.userId,
+      scope: 'AdobeID,openid,read_organizations,additional_info.projectedProductContext',
+      environment: options.environment,
+    },
+    options.issuer,
+    Date.now(),
+  );
+  return { ok: true, statusCode: 200, accessToken: token };
+}
