@@ -60,7 +60,9 @@ export async function loadSigningKeys(
   if (!stored.some((k) => k.alg === alg)) {
     const key = generate(alg);
     const created = new Date().toISOString();
-    const kid = `${alg.toLowerCase()}-${created.replace(/\D/g, '').slice(0, 14)}`;
+    // A fixed id for the first key of an algorithm: when several IMS processes start together on
+    // one store, insert-if-absent lets exactly one create it and all use the same.
+    const kid = `${alg.toLowerCase()}-1`;
     const record: StoredSigningKey = {
       kid,
       alg,
