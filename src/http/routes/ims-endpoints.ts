@@ -63,7 +63,10 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
 
   app.post('/ims/validate_token/v1', async (request) => {
     const get = await fields(request);
-    const r = await currentClaims(deps, get('token'));
+    // The token comes as a form field, or (as @adobe/aio-lib-ims sends it) as a bearer token.
+    const header = request.headers.authorization ?? '';
+    const token = get('token') ?? (/^bearer /i.test(header) ? header.slice(7).trim() : undefined);
+    const r = await currentClaims(deps, token);
     return r.valid ? { valid: true, token: r.claims } : { valid: false, reason: r.reason };
   });
 
