@@ -15,10 +15,7 @@ const { Ims } = (await import('@adobe/aio-lib-ims')) as unknown as {
       secret: string,
       jwt: string,
     ): Promise<{ access_token: { token: string; expiry: number } }>;
-    validateToken(
-      token: string,
-      clientId?: string,
-    ): Promise<{ valid: boolean }>;
+    validateToken(token: string, clientId?: string): Promise<{ valid: boolean }>;
   };
 };
 
