@@ -1,7 +1,10 @@
-// latchkey benchmarks: `npm run bench` (builds first). Requests per second of an authenticated
-// GET /content/dam.json on a publish instance running in its own process, with encapsulated
-// tokens, stateful tokens, HTTP Basic and no authentication. Ratios are reported, not asserted:
-// these machines are shared and noisy. BENCH_SECONDS (default 8) sets each run's length.
+// latchkey benchmarks: `npm run bench` (builds first). Each server runs in its own process.
+// 1. Requests per second of GET /content/dam.json on a publish instance with encapsulated tokens,
+//    stateful tokens, HTTP Basic and no authentication.
+// 2. Token exchanges per second at the IMS (JWT bearer exchange and client credentials), beside
+//    oidc-provider's client-credentials grant measured in the same run.
+// Ratios are reported, not asserted: these machines are shared and noisy. BENCH_SECONDS
+// (default 8) sets each run's length.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +19,8 @@ const data = mkdtempSync(join(tmpdir(), 'lk-bench-'));
 const PID = 'com.day.crx.security.token.impl.impl.TokenAuthenticationHandler';
 const admin = `Basic ${Buffer.from('admin:bench-admin').toString('base64')}`;
 
-function startServer() {
-  const child = spawn(process.execPath, [cli, 'serve', 'publish', '--port', '0', '--data', data], {
+function spawnServer(args) {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, LATCHKEY_ADMIN_PASSWORD: 'bench-admin', LATCHKEY_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -30,6 +33,13 @@ function startServer() {
       if (m) resolve({ child, url: m[1] });
     });
   });
+}
+
+const startServer = () => spawnServer([cli, 'serve', 'publish', '--port', '0', '--data', data]);
+
+async function stop(child) {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
 }
 
 async function form(url, fields, headers = {}) {
@@ -49,13 +59,28 @@ async function login(url) {
   return /login-token=([^;]*)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
 }
 
-function run(url, headers) {
+function run(url, headers, request = {}) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: `${url}/content/dam.json`, connections, duration: seconds, headers },
+      {
+        url: request.url ?? `${url}/content/dam.json`,
+        connections,
+        duration: seconds,
+        headers,
+        ...request,
+      },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });
+}
+
+function report(name, r) {
+  if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} responses were not 2xx`);
+  const rate = r.requests.average;
+  console.log(
+    `${name.padEnd(52)} ${rate.toFixed(0).padStart(7)} req/s   p50 ${r.latency.p50} ms   p99 ${r.latency.p99} ms`,
+  );
+  return rate;
 }
 
 const { child, url } = await startServer();
@@ -84,25 +109,102 @@ try {
     ['stateful token', { cookie: `login-token=${stateful}` }],
     ['HTTP Basic (scrypt per request)', { authorization: basic }],
   ];
+  console.log('GET /content/dam.json on a publish instance');
   const results = {};
-  for (const [name, headers] of scenarios) {
-    const r = await run(url, headers);
-    if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} responses were not 2xx`);
-    results[name] = r;
-    console.log(
-      `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${r.latency.p50} ms   p99 ${r.latency.p99} ms`,
-    );
-  }
-  const none = results['no authentication'].requests.average;
-  const enc = results['encapsulated token'].requests.average;
-  const sta = results['stateful token'].requests.average;
+  for (const [name, headers] of scenarios) results[name] = report(name, await run(url, headers));
+  const none = results['no authentication'];
+  const enc = results['encapsulated token'];
+  const sta = results['stateful token'];
   console.log(
     `\nencapsulated / unauthenticated: ${((100 * enc) / none).toFixed(1)} %   (target ≥ 85 %)`,
   );
   console.log(`stateful     / unauthenticated: ${((100 * sta) / none).toFixed(1)} %`);
   console.log(`encapsulated / stateful:        ${(enc / sta).toFixed(2)} ×   (target > 1)`);
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await stop(child);
+}
+
+// 2. Exchanges per second.
+const imsData = join(data, 'ims');
+const imsServer = await spawnServer([cli, 'serve', 'ims', '--port', '0', '--data', imsData]);
+const peer = await spawnServer([fileURLToPath(new URL('./oidc-peer.js', import.meta.url))]);
+try {
+  const created = await new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [
+      cli,
+      'credentials',
+      'create',
+      '--environment',
+      'p1-e1',
+      '--data',
+      imsData,
+    ]);
+    let out = '';
+    c.stdout.on('data', (d) => {
+      out += d;
+    });
+    c.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out))
+        : reject(new Error(`credentials create exited ${code}`)),
+    );
+  });
+  const i = created.integration;
+  const { SignJWT } = await import('jose');
+  const { createPrivateKey } = await import('node:crypto');
+  // One JWT without jti (no replay check), valid for the whole run, posted again and again.
+  const jwt = await new SignJWT({ [`http://x/s/ent_aem_cloud_api`]: true })
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(i.org)
+    .setSubject(i.id)
+    .setAudience(`http://x/c/${i.technicalAccount.clientId}`)
+    .setExpirationTime('1h')
+    .sign(createPrivateKey(i.privateKey));
+  const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+  const clientFields = {
+    client_id: i.technicalAccount.clientId,
+    client_secret: i.technicalAccount.clientSecret,
+  };
+  const post = (url, fields) => ({
+    url,
+    method: 'POST',
+    body: new URLSearchParams(fields).toString(),
+  });
+  console.log('\ntoken exchange');
+  const exchangeRate = report(
+    'latchkey POST /ims/exchange/jwt (RS256 in, ES256 out)',
+    await run(
+      imsServer.url,
+      formHeaders,
+      post(`${imsServer.url}/ims/exchange/jwt`, { ...clientFields, jwt_token: jwt }),
+    ),
+  );
+  const ccRate = report(
+    'latchkey POST /ims/token/v3 (client credentials)',
+    await run(
+      imsServer.url,
+      formHeaders,
+      post(`${imsServer.url}/ims/token/v3`, { ...clientFields, grant_type: 'client_credentials' }),
+    ),
+  );
+  const peerRate = report(
+    'oidc-provider POST /token (client credentials)',
+    await run(
+      peer.url,
+      formHeaders,
+      post(`${peer.url}/token`, {
+        grant_type: 'client_credentials',
+        client_id: 'bench',
+        client_secret: 'bench-secret-bench-secret-bench-secret',
+      }),
+    ),
+  );
+  console.log(`\nlatchkey client credentials / oidc-provider: ${(ccRate / peerRate).toFixed(2)} ×`);
+  console.log(
+    `latchkey JWT exchange / oidc-provider client credentials: ${(exchangeRate / peerRate).toFixed(2)} ×`,
+  );
+} finally {
+  await stop(imsServer.child);
+  await stop(peer.child);
   rmSync(data, { recursive: true, force: true });
 }
