@@ -1,4 +1,4 @@
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { findPostgres, freshSchemaUrl } from '../helpers/postgres.js';
 import { storeContract } from './store.contract.js';
@@ -24,5 +24,33 @@ if (base) {
 } else {
   describe('store contract: postgres', () => {
     it.skip('needs a PostgreSQL server (set LATCHKEY_TEST_PG_URL); none answered', () => {});
+  });
+}
+
+if (base) {
+  describe('PostgreSQL store opening', () => {
+    it('opens an existing schema without DDL, so it never waits on (or deadlocks with) open writers', async () => {
+      const fresh = freshSchemaUrl(base);
+      drops.push(fresh.drop);
+      const a = await PostgresStore.open(fresh.url);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const writer = a.transaction(async (tx) => {
+        await tx.putNode({ path: '/busy', primaryType: 'nt:unstructured', properties: {} });
+        await tx.putRecord('ns', 'busy', 1);
+        await gate; // holds its row and table locks
+      });
+      const opened = await Promise.race([
+        PostgresStore.open(fresh.url).then((b) => b),
+        new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 3000)),
+      ]);
+      release();
+      await writer;
+      expect(opened).not.toBe('blocked');
+      if (opened !== 'blocked') await opened.close();
+      await a.close();
+    });
   });
 }

@@ -79,11 +79,18 @@ export class PostgresStore implements Store {
     try {
       const client = await pool.connect();
       try {
-        // Processes starting together must not race on CREATE TABLE.
+        // Processes starting together must not race on CREATE TABLE. And once the schema
+        // exists, no DDL at all: even CREATE INDEX IF NOT EXISTS locks the table, and could
+        // deadlock with another process already writing to it.
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock(7391842201)');
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-        await client.query(POSTGRES_SCHEMA);
+        const { rows } = await client.query<{ ready: string | null }>(
+          `SELECT to_regclass('"${schema}".lk_meta')::text AS ready`,
+        );
+        if (rows[0]?.ready === null || rows[0] === undefined) {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+          await client.query(POSTGRES_SCHEMA);
+        }
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
