@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import { sendError } from './errors.js';
 import { serverOptions } from './instance-app.js';
 import { healthRoutes } from './routes/health.js';
+import { type ImsAdminDeps, imsAdminRoutes } from './routes/ims-admin.js';
 import { imsEndpoints } from './routes/ims-endpoints.js';
 
 export interface ImsAppOptions {
@@ -16,6 +17,7 @@ export interface ImsAppOptions {
   readonly store: Store;
   readonly exchange: ExchangeDeps;
   readonly baseUrl: () => string;
+  readonly admin: ImsAdminDeps;
   readonly signingKeys: () => readonly SigningKey[];
   readonly health: readonly HealthCheck[];
   readonly logger?: FastifyServerOptions['logger'];
@@ -49,6 +51,7 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     signingKeys: options.signingKeys,
     baseUrl: options.baseUrl,
   });
+  imsAdminRoutes(app, options.admin);
   healthRoutes(app, options.health);
   return app;
 }

@@ -6,6 +6,7 @@ import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
 import { cryptoCheck } from '../health/crypto-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildImsApp } from '../http/ims-app.js';
+import { ensureImsAdmin } from '../ims/administrators.js';
 import { bootstrapIms } from '../ims/bootstrap.js';
 import { NS } from '../ims/model.js';
 import { loadSigningKeys } from '../ims/signing-keys.js';
@@ -17,6 +18,10 @@ export interface RunningIms {
   readonly store: Store;
   readonly keys: KeyringHolder;
   readonly url: string;
+  /** The IMS admin password, when this start generated it (show it once). */
+  readonly generatedAdminPassword: string | undefined;
+  /** Whether this start created the IMS's `admin`. */
+  readonly adminCreated: boolean;
   close(): Promise<void>;
 }
 
@@ -39,10 +44,22 @@ export async function startIms(
     const current = signing.find((k) => k.alg === config.ims.accessTokenAlgorithm)!;
     const scheme = config.tls ? 'https' : 'http';
     let baseUrl = `${scheme}://${config.ims.publicEndpoint}`;
+    const admin = await ensureImsAdmin(
+      store,
+      config.adminPassword,
+      config.security.passwordHashCost,
+    );
     app = await buildImsApp({
       config,
       store,
       baseUrl: () => baseUrl,
+      admin: {
+        store,
+        signingKey: () => current,
+        publicEndpoint: () => baseUrl.replace(/^https?:\/\//, ''),
+        issuer: () => `${baseUrl}/ims`,
+        passwordHashCost: config.security.passwordHashCost,
+      },
       exchange: {
         store,
         signingKey: () => current,
@@ -73,6 +90,8 @@ export async function startIms(
       store,
       keys,
       url,
+      generatedAdminPassword: admin.generatedPassword,
+      adminCreated: admin.created,
       close: async () => {
         await running.close();
         await store.close();

@@ -6,6 +6,8 @@ import type { ServiceCredentials } from '../../src/ims/credentials.js';
 import { createCredentials } from '../../src/ims/credentials.js';
 import { type RunningIms, startIms } from '../../src/runtime/ims.js';
 
+export const IMS_ADMIN_PASSWORD = 'ims-admin-password';
+
 /** A listening IMS on a free port, on a fresh SQLite store. */
 export async function testIms(): Promise<
   RunningIms & {
@@ -15,7 +17,17 @@ export async function testIms(): Promise<
   }
 > {
   const data = mkdtempSync(join(tmpdir(), 'lk-ims-'));
-  const config = loadConfig({ env: {}, flags: { role: 'ims', data, port: 0, logLevel: 'silent' } });
+  const config = loadConfig({
+    env: {},
+    flags: {
+      role: 'ims',
+      data,
+      port: 0,
+      logLevel: 'silent',
+      adminPassword: IMS_ADMIN_PASSWORD,
+      'security.passwordHashCost': 10,
+    },
+  });
   const ims = await startIms(config, { logger: false });
   const endpoint = ims.url.replace(/^https?:\/\//, '');
   return {

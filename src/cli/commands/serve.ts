@@ -58,7 +58,7 @@ export function serveCommand(program: Command) {
       const config = loadConfig({ flags: { ...flagsToOptions(opts), role }, file: opts['config'] });
       if (config.role === 'ims') {
         const ims = await startIms(config);
-        printReady('ims', ims.url, undefined);
+        printReady('ims', ims.url, ims.generatedAdminPassword);
         onShutdown(() => ims.close());
         return;
       }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { startIms } from '../../runtime/ims.js';
@@ -24,8 +25,14 @@ export function startCommand(program: Command) {
     .option('--config <file>', 'JSON configuration file')
     .action(async (opts: Record<string, string | undefined>) => {
       try {
+        // One admin password for the author and the IMS: the configured one, or one made here.
+        const configured = loadConfig({
+          flags: { data: opts['data'] },
+          file: opts['config'],
+        }).adminPassword;
+        const adminPassword = configured ?? randomBytes(18).toString('base64url');
         const imsConfig = loadConfig({
-          flags: { role: 'ims', data: opts['data'], port: opts['imsPort'] },
+          flags: { role: 'ims', data: opts['data'], port: opts['imsPort'], adminPassword },
           file: opts['config'],
         });
         // On a new data folder, create the keys once, through the author's store, before two
@@ -45,8 +52,19 @@ export function startCommand(program: Command) {
           file: opts['config'],
         });
         const author = await startInstance(authorConfig);
+        if (!configured && (author.bootstrap.created || ims.adminCreated)) {
+          const who =
+            author.bootstrap.created && ims.adminCreated
+              ? 'author and IMS'
+              : author.bootstrap.created
+                ? 'author'
+                : 'IMS';
+          process.stdout.write(
+            `admin password of the ${who} (shown once; set LATCHKEY_ADMIN_PASSWORD before the first start to choose it): ${adminPassword}\n`,
+          );
+        }
         printReady('ims', ims.url, undefined);
-        printReady('author', author.url, author.bootstrap.generatedPassword);
+        printReady('author', author.url, undefined);
         process.stdout.write(
           `try: curl -u admin:<password> ${author.url}/content.1.json\n` +
             `     latchkey credentials create --environment p1-e1 > credentials.json   (data in ${authorConfig.data})\n`,

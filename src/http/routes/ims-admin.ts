@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseBasic } from '../../auth/basic.js';
+import { UnauthorizedError } from '../../errors.js';
+import { addCertificate, removeCertificate } from '../../ims/add-certificate.js';
+import { authenticateImsAdmin } from '../../ims/administrators.js';
+import { createCredentials } from '../../ims/credentials.js';
+import { devToken } from '../../ims/dev-token.js';
+import { revokeIntegration } from '../../ims/revocation.js';
+import type { SigningKey } from '../../ims/signing-keys.js';
+import type { Store } from '../../store/types.js';
+import { field, readForm } from '../read-form.js';
+
+export interface ImsAdminDeps {
+  readonly store: Store;
+  readonly signingKey: () => SigningKey;
+  /** host[:port] that new credentials name. */
+  readonly publicEndpoint: () => string;
+  readonly issuer: () => string;
+  readonly passwordHashCost: number;
+}
+
+/**
+ * The IMS admin API (HTTP Basic, IMS administrators only), the HTTP twin of the CLI:
+ * `POST /ims/admin/credentials` (`environment`), `POST /ims/admin/credentials/<client id>/revoke`,
+ * `POST /ims/admin/credentials/<client id>/certificates` (`certificate`: PEM, for rotation),
+ * `DELETE /ims/admin/credentials/<client id>/certificates/<SHA-256 fingerprint>`,
+ * `POST /ims/admin/dev-token` (`user`, `environment`).
+ */
+export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
+  const requireAdmin = async (request: FastifyRequest) => {
+    const basic = parseBasic(request.headers.authorization);
+    if (
+      !basic ||
+      !(await authenticateImsAdmin(deps.store, basic.user, basic.password, deps.passwordHashCost))
+    ) {
+      throw new UnauthorizedError('IMS administrator credentials required');
+    }
+  };
+
+  app.post('/ims/admin/credentials', async (request, reply) => {
+    await requireAdmin(request);
+    const form = await readForm(request);
+    const credentials = await createCredentials(deps.store, {
+      environment: field(form, 'environment') ?? '',
+      imsEndpoint: deps.publicEndpoint(),
+    });
+    return reply.code(201).send(credentials);
+  });
+
+  app.post<{ Params: { clientId: string } }>(
+    '/ims/admin/credentials/:clientId/revoke',
+    async (request) => {
+      await requireAdmin(request);
+      await revokeIntegration(deps.store, request.params.clientId);
+      return { revoked: request.params.clientId };
+    },
+  );
+
+  app.post<{ Params: { clientId: string } }>(
+    '/ims/admin/credentials/:clientId/certificates',
+    async (request) => {
+      await requireAdmin(request);
+      const form = await readForm(request);
+      const pem = field(form, 'certificate') ?? form.files.get('certificate')?.toString('utf8');
+      return { certificates: await addCertificate(deps.store, request.params.clientId, pem) };
+    },
+  );
+
+  app.delete<{ Params: { clientId: string; fingerprint: string } }>(
+    '/ims/admin/credentials/:clientId/certificates/:fingerprint',
+    async (request) => {
+      await requireAdmin(request);
+      return {
+        certificates: await removeCertificate(
+          deps.store,
+          request.params.clientId,
+          request.params.fingerprint,
+        ),
+      };
+    },
+  );
+
+  app.post('/ims/admin/dev-token', async (request) => {
+    await requireAdmin(request);
+    const form = await readForm(request);
+    return devToken(deps.store, deps.signingKey(), {
+      userId: field(form, 'user') ?? '',
+      environment: field(form, 'environment') ?? '',
+      issuer: deps.issuer(),
+    });
+  });
+}
