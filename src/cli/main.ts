@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { aemCommands } from './commands/aem.js';
 import { configCommand } from './commands/config.js';
 import { credentialsCommands } from './commands/credentials.js';
+import { imsCommands } from './commands/ims.js';
 import { keysChangeCommands } from './commands/keys-change.js';
 import { keysInspectCommands } from './commands/keys-inspect.js';
 import { keysTransferCommands } from './commands/keys-transfer.js';
@@ -39,5 +40,6 @@ protectCommands(program);
 aemCommands(program);
 credentialsCommands(program);
 tokenCommands(program);
+imsCommands(program);
 
 await program.parseAsync(process.argv);

@@ -18,11 +18,15 @@ interface StoredSigningKey {
   /** PKCS#8 PEM, sealed with the master key. */
   readonly privateKey: string;
   readonly createdAt: string;
+  /** When it starts signing (ISO); published in the JWKS from creation. Absent: at once. */
+  readonly activeFrom?: string;
 }
 
 export interface SigningKey {
   readonly kid: string;
   readonly alg: SigningAlgorithm;
+  /** When it starts signing (ms). */
+  readonly activeFrom: number;
   readonly privateKey: KeyObject;
   readonly publicJwk: Record<string, unknown>;
 }
@@ -39,6 +43,7 @@ function toSigningKey(stored: StoredSigningKey, keyring: Keyring): SigningKey {
   return {
     kid: stored.kid,
     alg: stored.alg,
+    activeFrom: Date.parse(stored.activeFrom ?? stored.createdAt),
     privateKey,
     publicJwk: { ...jwk, kid: stored.kid, alg: stored.alg, use: 'sig' },
   };
@@ -77,4 +82,89 @@ export async function loadSigningKeys(
   return stored
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     .map((s) => toSigningKey(s, keyring));
+}
+
+/**
+ * Makes a new signing key of `alg` that is published at once and signs from `now + publishAheadMs`
+ * on, so that instances (which refetch the JWKS on an unknown kid anyway) can know it before they
+ * meet it. The previous key keeps being published until every token it signed has expired.
+ */
+export async function rotateSigningKey(
+  store: Store,
+  keyring: Keyring,
+  alg: SigningAlgorithm,
+  publishAheadMs: number,
+  now = Date.now(),
+): Promise<{ kid: string; activeFrom: number }> {
+  const kid = `${alg.toLowerCase()}-${now.toString(36)}`;
+  const activeFrom = now + publishAheadMs;
+  const record: StoredSigningKey = {
+    kid,
+    alg,
+    privateKey: protect(keyring, generate(alg).export({ format: 'pem', type: 'pkcs8' }).toString()),
+    createdAt: new Date(now).toISOString(),
+    activeFrom: new Date(activeFrom).toISOString(),
+  };
+  await store.putRecord(NS.signingKey, kid, { ...record });
+  return { kid, activeFrom };
+}
+
+/**
+ * The signing keys a running IMS uses, re-read from the store every `refreshMs` (so a rotation by
+ * the CLI or another IMS process applies without a restart). `current` signs; `published` are
+ * those of the JWKS: every key not yet retired, that is, unless a newer key of its algorithm has
+ * been active longer than the longest token lifetime (then nothing it signed is still valid).
+ */
+export class SigningKeyRing {
+  readonly #store: Store;
+  readonly #keyring: Keyring;
+  readonly #alg: SigningAlgorithm;
+  readonly #maxTokenLifetimeMs: number;
+  readonly #clock: () => number;
+  #keys: SigningKey[] = [];
+  #loadedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    store: Store,
+    keyring: Keyring,
+    alg: SigningAlgorithm,
+    maxTokenLifetimeMs: number,
+    clock: () => number = Date.now,
+  ) {
+    this.#store = store;
+    this.#keyring = keyring;
+    this.#alg = alg;
+    this.#maxTokenLifetimeMs = maxTokenLifetimeMs;
+    this.#clock = clock;
+  }
+
+  async refresh(): Promise<void> {
+    this.#keys = await loadSigningKeys(this.#store, this.#keyring, this.#alg);
+    this.#loadedAt = this.#clock();
+  }
+
+  /** Refreshes when older than `refreshMs` (call from a timer or before use). */
+  async refreshIfOlder(refreshMs: number): Promise<void> {
+    if (this.#clock() - this.#loadedAt >= refreshMs) await this.refresh();
+  }
+
+  current(): SigningKey {
+    const now = this.#clock();
+    const active = this.#keys
+      .filter((k) => k.alg === this.#alg && k.activeFrom <= now)
+      .sort((a, b) => b.activeFrom - a.activeFrom);
+    const key = active[0] ?? this.#keys.find((k) => k.alg === this.#alg);
+    if (!key) throw new Error(`no ${this.#alg} signing key`);
+    return key;
+  }
+
+  published(): SigningKey[] {
+    const now = this.#clock();
+    return this.#keys.filter((k) => {
+      const successor = this.#keys
+        .filter((n) => n.alg === k.alg && n.activeFrom > k.activeFrom && n.activeFrom <= now)
+        .sort((a, b) => a.activeFrom - b.activeFrom)[0];
+      return !successor || now - successor.activeFrom <= this.#maxTokenLifetimeMs + 60_000;
+    });
+  }
 }

@@ -6,10 +6,14 @@ import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
 import { cryptoCheck } from '../health/crypto-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildImsApp } from '../http/ims-app.js';
+import { ACCESS_TOKEN_LIFETIME_MS } from '../ims/access-token.js';
 import { ensureImsAdmin } from '../ims/administrators.js';
 import { bootstrapIms } from '../ims/bootstrap.js';
 import { NS } from '../ims/model.js';
-import { loadSigningKeys } from '../ims/signing-keys.js';
+import { SigningKeyRing } from '../ims/signing-keys.js';
+
+const SIGNING_KEY_REFRESH_MS = 60_000;
+
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
@@ -40,8 +44,20 @@ export async function startIms(
       await loadKeyring(location, { initialize: config.crypto.keyStorage }),
     );
     await bootstrapIms(store);
-    const signing = await loadSigningKeys(store, keys.keyring, config.ims.accessTokenAlgorithm);
-    const current = signing.find((k) => k.alg === config.ims.accessTokenAlgorithm)!;
+    const signing = new SigningKeyRing(
+      store,
+      keys.keyring,
+      config.ims.accessTokenAlgorithm,
+      ACCESS_TOKEN_LIFETIME_MS,
+    );
+    await signing.refresh();
+    // A rotation made by the CLI or another IMS process on this store applies within a minute.
+    const refresh = setInterval(() => {
+      signing
+        .refresh()
+        .catch((err) => app?.log.warn({ err: String(err) }, 'signing keys not refreshed'));
+    }, SIGNING_KEY_REFRESH_MS);
+    refresh.unref();
     const scheme = config.tls ? 'https' : 'http';
     let baseUrl = `${scheme}://${config.ims.publicEndpoint}`;
     const admin = await ensureImsAdmin(
@@ -55,17 +71,17 @@ export async function startIms(
       baseUrl: () => baseUrl,
       admin: {
         store,
-        signingKey: () => current,
+        signingKey: () => signing.current(),
         publicEndpoint: () => baseUrl.replace(/^https?:\/\//, ''),
         issuer: () => `${baseUrl}/ims`,
         passwordHashCost: config.security.passwordHashCost,
       },
       exchange: {
         store,
-        signingKey: () => current,
+        signingKey: () => signing.current(),
         issuer: `${scheme}://${config.ims.publicEndpoint}/ims`,
       },
-      signingKeys: () => signing,
+      signingKeys: () => signing.published(),
       health: [storeCheck(store), cryptoCheck(keys)],
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
@@ -93,6 +109,7 @@ export async function startIms(
       generatedAdminPassword: admin.generatedPassword,
       adminCreated: admin.created,
       close: async () => {
+        clearInterval(refresh);
         await running.close();
         await store.close();
       },
