@@ -74,6 +74,30 @@ describe('HTTPS', () => {
     }
   });
 
+  it('serves the IMS over HTTPS too', async () => {
+    const { cert, key } = selfSigned();
+    const server = await startServer([
+      'serve',
+      'ims',
+      '--port',
+      '0',
+      '--data',
+      join(root, 'ims'),
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+    ]);
+    try {
+      expect(server.url).toMatch(/^https:\/\//);
+      const res = await getJson(`${server.url}/ims/keys`);
+      expect(res.status).toBe(200);
+      expect((res.body as { keys: unknown[] }).keys.length).toBe(1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('names the option when a TLS file cannot be read', async () => {
     const res = await runCli([
       'serve',
