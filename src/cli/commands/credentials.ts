@@ -1,80 +1,56 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { exchange } from '../../client/exchange.js';
-import { loadConfig } from '../../config/load.js';
 import { bootstrapIms } from '../../ims/bootstrap.js';
 import { createCredentials } from '../../ims/credentials.js';
 import { ImsError } from '../../ims/errors.js';
-import { NS } from '../../ims/model.js';
 import { revokeIntegration } from '../../ims/revocation.js';
-import { openStore } from '../../store/open.js';
 import { fail } from '../fail.js';
+import { imsFlags, publicEndpoint, withImsStore } from '../ims-store.js';
 
-/** `latchkey credentials create --environment p1-e1` and `latchkey credentials exchange FILE`. */
+/** `latchkey credentials create|revoke|exchange`. */
 export function credentialsCommands(program: Command) {
   const credentials = program
     .command('credentials')
     .description('service credentials for server-to-server access');
-  credentials
-    .command('create')
-    .description(
-      'create an integration for an environment and print its service credentials JSON (shown once)',
-    )
-    .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1')
-    .option('--data <dir>', 'data folder of the IMS (default ./latchkey-data)')
-    .option('--db <url>', 'IMS store URL, when not the embedded default')
-    .option('--config <file>', 'JSON configuration file')
-    .action(async (opts: Record<string, string | undefined>) => {
-      try {
-        const config = loadConfig({
-          flags: { role: 'ims', data: opts['data'], db: opts['db'] },
-          file: opts['config'],
+  imsFlags(
+    credentials
+      .command('create')
+      .description(
+        'create an integration for an environment and print its service credentials JSON (shown once)',
+      )
+      .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    try {
+      await withImsStore(opts, async (store, config) => {
+        await bootstrapIms(store);
+        const json = await createCredentials(store, {
+          environment: opts['environment']!,
+          imsEndpoint: await publicEndpoint(store, config),
         });
-        const store = await openStore(config.db);
-        try {
-          await bootstrapIms(store);
-          const recorded = (await store.getRecord(NS.meta, 'publicEndpoint'))?.value;
-          const json = await createCredentials(store, {
-            environment: opts['environment']!,
-            imsEndpoint:
-              !config.ims.publicEndpointSet && typeof recorded === 'string'
-                ? recorded
-                : config.ims.publicEndpoint,
-          });
-          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-        } finally {
-          await store.close();
-        }
-      } catch (err) {
-        fail(err);
-      }
-    });
-  credentials
-    .command('revoke')
-    .description('revoke an integration: its secret, certificates and every token issued to it')
-    .argument('<client-id>', 'e.g. cm-p1-e1-integration')
-    .option('--data <dir>', 'data folder of the IMS (default ./latchkey-data)')
-    .option('--db <url>', 'IMS store URL, when not the embedded default')
-    .option('--config <file>', 'JSON configuration file')
-    .action(async (clientId: string, opts: Record<string, string | undefined>) => {
-      try {
-        const config = loadConfig({
-          flags: { role: 'ims', data: opts['data'], db: opts['db'] },
-          file: opts['config'],
-        });
-        const store = await openStore(config.db);
-        try {
-          await revokeIntegration(store, clientId);
-        } finally {
-          await store.close();
-        }
-        process.stdout.write(
-          `${clientId} revoked: refused by the IMS at once; its tokens are refused by instances within their revocation poll interval (ims.revocationPollMs, 10 s by default)\n`,
-        );
-      } catch (err) {
-        fail(err);
-      }
-    });
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  imsFlags(
+    credentials
+      .command('revoke')
+      .description('revoke an integration: its secret, certificates and every token issued to it')
+      .argument('<client-id>', 'e.g. cm-p1-e1-integration'),
+  ).action(async (clientId: string, opts: Record<string, string | undefined>) => {
+    try {
+      await withImsStore(opts, (store) => revokeIntegration(store, clientId));
+      process.stdout.write(
+        `${clientId} revoked: refused by the IMS at once; its tokens are refused by instances within their revocation poll interval (ims.revocationPollMs, 10 s by default)\n`,
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
+
   credentials
     .command('exchange')
     .description(

@@ -1,52 +1,43 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { cryptoDirOf, loadKeyring } from '../../crypto/load-keyring.js';
 import { ImsError } from '../../ims/errors.js';
 import { loadSigningKeys, rotateSigningKey } from '../../ims/signing-keys.js';
-import { openStore } from '../../store/open.js';
 import { fail } from '../fail.js';
+import { imsFlags, withImsStore } from '../ims-store.js';
 
 /** `latchkey ims rotate-signing-key`: a new access-token signing key, published before it signs. */
 export function imsCommands(program: Command) {
   const ims = program.command('ims').description('the identity service');
-  ims
-    .command('rotate-signing-key')
-    .description(
-      'make a new access-token signing key: published in the JWKS at once, signing after --publish-ahead-ms',
-    )
-    .option(
-      '--publish-ahead-ms <n>',
-      'delay before the new key signs (default 600000: 10 minutes)',
-      '600000',
-    )
-    .option('--data <dir>', 'data folder of the IMS (default ./latchkey-data)')
-    .option('--db <url>', 'IMS store URL, when not the embedded default')
-    .option('--config <file>', 'JSON configuration file')
-    .action(async (opts: Record<string, string | undefined>) => {
-      try {
-        const ahead = Number(opts['publishAheadMs']);
-        if (!Number.isSafeInteger(ahead) || ahead < 0)
-          throw new ImsError('invalid_request', '--publish-ahead-ms must be a whole number of ms');
-        const config = loadConfig({
-          flags: { role: 'ims', data: opts['data'], db: opts['db'] },
-          file: opts['config'],
-        });
-        const store = await openStore(config.db);
-        try {
-          const keyring = await loadKeyring(
-            { cryptoDir: cryptoDirOf(config.data), store },
-            { initialize: false },
-          );
-          await loadSigningKeys(store, keyring, config.ims.accessTokenAlgorithm); // the first key exists
-          const r = await rotateSigningKey(store, keyring, config.ims.accessTokenAlgorithm, ahead);
-          process.stdout.write(
-            `new signing key ${r.kid}: published now (running IMS processes pick it up within a minute), signs from ${new Date(r.activeFrom).toISOString()}; the previous key stays published until its tokens expire\\n`,
-          );
-        } finally {
-          await store.close();
-        }
-      } catch (err) {
-        fail(err);
+  imsFlags(
+    ims
+      .command('rotate-signing-key')
+      .description(
+        'make a new access-token signing key: published in the JWKS at once, signing after --publish-ahead-ms',
+      )
+      .option(
+        '--publish-ahead-ms <n>',
+        'delay before the new key signs (default 600000: 10 minutes)',
+        '600000',
+      ),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    try {
+      const ahead = Number(opts['publishAheadMs']);
+      if (!Number.isSafeInteger(ahead) || ahead < 0) {
+        throw new ImsError('invalid_request', '--publish-ahead-ms must be a whole number of ms');
       }
-    });
+      await withImsStore(opts, async (store, config) => {
+        const keyring = await loadKeyring(
+          { cryptoDir: cryptoDirOf(config.data), store },
+          { initialize: false },
+        );
+        await loadSigningKeys(store, keyring, config.ims.accessTokenAlgorithm); // the first key exists
+        const r = await rotateSigningKey(store, keyring, config.ims.accessTokenAlgorithm, ahead);
+        process.stdout.write(
+          `new signing key ${r.kid}: published now (running IMS processes pick it up within a minute), signs from ${new Date(r.activeFrom).toISOString()}; the previous key stays published until its tokens expire\n`,
+        );
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
 }
