@@ -1,19 +1,14 @@
-import { readFileSync } from 'node:fs';
-import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { AuthHandler, Credentials } from '../auth/authenticate.js';
 import { createAuthenticator } from '../auth/authenticate.js';
 import type { LoginThrottle } from '../auth/throttle.js';
 import { TokenRefusedError, type TokenServices } from '../auth/tokens/handler.js';
 import type { Config } from '../config/load.js';
 import type { KeyringHolder } from '../crypto/holder.js';
-import { ConfigError } from '../errors.js';
 import type { HealthCheck } from '../health/registry.js';
 import type { RepositoryContext } from '../repository/context.js';
 import { ANONYMOUS, type Subject } from '../repository/subject.js';
-import { sendError } from './errors.js';
-import { safeUrl } from './request-context.js';
+import { createApp } from './create-app.js';
 import { authorizableRoutes } from './routes/authorizables.js';
 import { configMgrRoutes } from './routes/config-mgr.js';
 import { cryptoConsoleRoutes } from './routes/crypto-console.js';
@@ -34,43 +29,6 @@ export interface InstanceAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
 }
 
-/** Fastify options shared by every role: logging without secrets, limits, TLS. */
-export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] | undefined) {
-  let https: { cert: Buffer; key: Buffer } | undefined;
-  if (config.tls) {
-    const read = (option: string, file: string) => {
-      try {
-        return readFileSync(file);
-      } catch (err) {
-        throw new ConfigError(
-          option,
-          `${option}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        );
-      }
-    };
-    https = { cert: read('tls.cert', config.tls.cert), key: read('tls.key', config.tls.key) };
-  }
-  return {
-    logger: logger ?? {
-      level: config.logLevel,
-      serializers: {
-        req: (req: { method: string; url: string; ip?: string }) => ({
-          method: req.method,
-          url: safeUrl(req.url),
-          remoteAddress: req.ip,
-        }),
-      },
-    },
-    bodyLimit: config.http.bodyLimit,
-    // Whole-request and header deadlines: a slow client cannot hold a connection forever.
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
-    routerOptions: { maxParamLength: config.http.maxPathLength * 3 },
-    return503OnClosing: true,
-    ...(https ? { https } : {}),
-  } satisfies FastifyServerOptions & { https?: unknown };
-}
-
 /**
  * The content instance (author or publish) as a Fastify app, not yet listening.
  *
@@ -82,31 +40,7 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
  */
 export async function buildInstanceApp(options: InstanceAppOptions): Promise<FastifyInstance> {
   const { config, ctx } = options;
-  const app = Fastify({
-    ...serverOptions(config, options.logger),
-    frameworkErrors: (err, request, reply) => {
-      sendError(err, request, reply);
-    },
-  });
-  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({ error: 'not_found', error_description: `no route for ${request.method}` }),
-  );
-
-  await app.register(formbody, { bodyLimit: config.http.bodyLimit });
-  await app.register(multipart, {
-    limits: {
-      fieldNameSize: 256,
-      fieldSize: config.http.bodyLimit,
-      fields: 1000,
-      fileSize: config.http.bodyLimit,
-      files: 20,
-      parts: 1100,
-      headerPairs: 100,
-    },
-  });
+  const app = await createApp(config, options.logger);
 
   const authenticate = createAuthenticator(options.auth);
   // Reference-type decorations are shared between requests: start from null, set per request.

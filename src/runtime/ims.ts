@@ -16,6 +16,7 @@ const SIGNING_KEY_REFRESH_MS = 60_000;
 
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { listen } from './listen.js';
 
 export interface RunningIms {
   readonly app: FastifyInstance;
@@ -85,20 +86,14 @@ export async function startIms(
       health: [storeCheck(store), cryptoCheck(keys)],
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
-    let url = '';
-    if (options.listen !== false) {
-      await app.listen({ port: config.port, host: config.host });
-      const address = app.server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
-      url = `${scheme}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    const url = await listen(app, config, options.listen !== false);
+    if (url) {
       // Credentials created later (by the CLI too) name where this IMS really is.
       const endpoint = config.ims.publicEndpointSet
         ? config.ims.publicEndpoint
         : url.replace(/^https?:\/\//, '');
       await store.putRecord(NS.meta, 'publicEndpoint', endpoint);
       baseUrl = `${scheme}://${endpoint}`;
-    } else {
-      await app.ready();
     }
     const running = app;
     return {

@@ -19,6 +19,7 @@ import { createRepositoryContext, type RepositoryContext } from '../repository/c
 import { UserStatusCache } from '../repository/users/user-status.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { listen } from './listen.js';
 
 export interface RunningInstance {
   readonly app: FastifyInstance;
@@ -108,16 +109,7 @@ export async function startInstance(
       clearInterval(purge);
       revocations?.stop();
     });
-    let url = '';
-    if (options.listen !== false) {
-      await app.listen({ port: config.port, host: config.host });
-      const address = app.server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
-      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    } else {
-      await app.ready();
-    }
+    const url = await listen(app, config, options.listen !== false);
     const running = app;
     return {
       app: running,

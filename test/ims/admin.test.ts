@@ -103,6 +103,25 @@ describe('IMS admin API', () => {
     ).toBe(400);
   });
 
+  it('takes the certificate as an uploaded file too (curl -F certificate=@cert.pem)', async () => {
+    const a = (await call('POST', '/ims/admin/credentials', { environment: 'p1-e1' }))
+      .body as unknown as ServiceCredentials;
+    const b = (await call('POST', '/ims/admin/credentials', { environment: 'p1-e1' }))
+      .body as unknown as ServiceCredentials;
+    const upload = new FormData();
+    upload.append('certificate', new Blob([b.integration.publicKey]), 'cert.pem');
+    const res = await fetch(
+      `${ims.url}/ims/admin/credentials/${a.integration.technicalAccount.clientId}/certificates`,
+      {
+        method: 'POST',
+        headers: { authorization: ADMIN },
+        body: upload,
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ certificates: 2 });
+  });
+
   it('hands out development tokens', async () => {
     const res = await call('POST', '/ims/admin/dev-token', { user: 'bob', environment: 'p1-e1' });
     expect(res.status).toBe(200);

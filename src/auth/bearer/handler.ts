@@ -58,9 +58,13 @@ export function bearerHandler(services: BearerServices): AuthHandler {
         `access token is for environment ${claims.environment ?? '(none)'}, this instance is ${services.environment}`,
       );
     }
-    const technical = claims.userId.endsWith('@techacct.adobe.com');
-    if (technical) await ensureServiceUser(services.ctx, claims.userId);
-    const status = await services.users.status(claims.userId, now);
+    // The cached status first: a technical account's service user is created (a store read and
+    // write) only when it is missing, not looked up on every request.
+    let status = await services.users.status(claims.userId, now);
+    if (status === 'missing' && claims.userId.endsWith('@techacct.adobe.com')) {
+      await ensureServiceUser(services.ctx, claims.userId);
+      status = await services.users.status(claims.userId, now);
+    }
     if (status !== 'active') {
       throw refused(
         `user ${claims.userId} ${status === 'missing' ? 'does not exist' : 'is disabled'} on this instance`,

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { sendError } from './errors.js';
+import { safeUrl } from './request-context.js';
+
+/** Fastify options shared by every role: logging without secrets, limits, TLS. */
+export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] | undefined) {
+  let https: { cert: Buffer; key: Buffer } | undefined;
+  if (config.tls) {
+    const read = (option: string, file: string) => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new ConfigError(
+          option,
+          `${option}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
+      }
+    };
+    https = { cert: read('tls.cert', config.tls.cert), key: read('tls.key', config.tls.key) };
+  }
+  return {
+    logger: logger ?? {
+      level: config.logLevel,
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({
+          method: req.method,
+          url: safeUrl(req.url),
+          remoteAddress: req.ip,
+        }),
+      },
+    },
+    bodyLimit: config.http.bodyLimit,
+    // Whole-request and header deadlines: a slow client cannot hold a connection forever.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    routerOptions: { maxParamLength: config.http.maxPathLength * 3 },
+    return503OnClosing: true,
+    ...(https ? { https } : {}),
+  } satisfies FastifyServerOptions & { https?: unknown };
+}
+
+/**
+ * A Fastify app as every role starts it: the options above, the one error mapper (also for
+ * Fastify's own URL errors), JSON 404s, and urlencoded and multipart forms within the limits.
+ */
+export async function createApp(
+  config: Config,
+  logger: FastifyServerOptions['logger'] | undefined,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...serverOptions(config, logger),
+    frameworkErrors: (err, request, reply) => {
+      sendError(err, request, reply);
+    },
+  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', error_description: `no route for ${request.method}` }),
+  );
+  await app.register(formbody, { bodyLimit: config.http.bodyLimit });
+  await app.register(multipart, {
+    limits: {
+      fieldNameSize: 256,
+      fieldSize: config.http.bodyLimit,
+      fields: 1000,
+      fileSize: config.http.bodyLimit,
+      files: 20,
+      parts: 1100,
+      headerPairs: 100,
+    },
+  });
+  return app;
+}
