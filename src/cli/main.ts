@@ -1,4 +1,11 @@
 #!/usr/bin/env node
+/**
+ * The `latchkey` command. Start-up time is part of the interface (scripts call it in loops), so
+ * this file and the command files register commands, flags and help text only: every command
+ * loads what it runs with `await import(…)` inside its action. `latchkey --help` or
+ * `latchkey keys status` never load the HTTP server, the PostgreSQL driver or the JWT library.
+ * A new command follows the same pattern (a test in test/cli/startup.test.ts checks it).
+ */
 import { Command } from 'commander';
 import { aemCommands } from './commands/aem.js';
 import { configCommand } from './commands/config.js';

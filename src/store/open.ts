@@ -1,5 +1,3 @@
-import { PostgresStore } from './postgres/index.js';
-import { SqliteStore } from './sqlite/index.js';
 import type { Store, StoreOptions } from './types.js';
 
 /**
@@ -11,8 +9,14 @@ import type { Store, StoreOptions } from './types.js';
  * ```
  */
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
-  if (url.startsWith('sqlite:')) return new SqliteStore(url.slice('sqlite:'.length), options);
+  // Each backend's driver is loaded only when a URL names it: a CLI command on the embedded
+  // store never pays for pg, and the other way round.
+  if (url.startsWith('sqlite:')) {
+    const { SqliteStore } = await import('./sqlite/index.js');
+    return new SqliteStore(url.slice('sqlite:'.length), options);
+  }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { PostgresStore } = await import('./postgres/index.js');
     return PostgresStore.open(url, options);
   }
   throw new TypeError(`unsupported store URL scheme: ${url.split(':')[0]}`);

@@ -1,18 +1,21 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cryptoDirOf, loadKeyring } from '../../src/crypto/load-keyring.js';
 import { protect } from '../../src/crypto/protect.js';
 import { readStorageMode } from '../../src/crypto/storage/mode.js';
 import { readRepositoryKeys } from '../../src/crypto/storage/repository.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { runCli } from '../helpers/process.js';
+import { runCli, runNode } from '../helpers/process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lk-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const STEPS = ['copied', 'verified', 'switched', 'removed'] as const;
+/** `keys migrate` as the CLI runs it, killed by SIGKILL right after a given step. */
+const CRASHING_MIGRATE = fileURLToPath(new URL('../helpers/migrate-crash.mjs', import.meta.url));
 
 /** A data folder initialized with keys in `where`, and a value sealed with them. */
 async function prepare(name: string, where: 'file' | 'repository') {
@@ -56,9 +59,7 @@ describe('keys migrate survives being killed after any step', () => {
     for (const step of STEPS) {
       it(`${from} → ${to}, killed after "${step}"`, async () => {
         const { data, sealed, prints } = await prepare(`${to}-${step}`, from);
-        const crashed = await runCli(['keys', 'migrate', '--to', to, '--data', data], {
-          LATCHKEY_TEST_CRASH_AFTER: step,
-        });
+        const crashed = await runNode([CRASHING_MIGRATE, data, to, step]);
         expect(crashed.code).toBeNull(); // killed by SIGKILL, no clean-up ran
         expect(crashed.stdout).toContain(`  ${step}`);
 

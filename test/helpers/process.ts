@@ -15,8 +15,13 @@ export interface Server {
 
 /** Runs `latchkey ARGS` to completion. */
 export function runCli(args: string[], env: Record<string, string> = {}) {
+  return runNode([CLI, ...args], env);
+}
+
+/** Runs `node ARGS` to completion. */
+export function runNode(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { inspectAem } from '../../crypto/aem-legacy/inspect.js';
-import { aemMigrateKeys } from '../../crypto/aem-legacy/migrate-keys.js';
 import { fail } from '../fail.js';
 
 /** `latchkey aem inspect DIR` and `latchkey aem migrate-keys DIR --master F --hmac F`. */
@@ -15,8 +13,9 @@ export function aemCommands(program: Command) {
     )
     .argument('<crx-quickstart>', 'the crx-quickstart folder of a stopped or running AEM')
     .option('--json', 'print JSON')
-    .action((dir: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, opts: { json?: boolean }) => {
       try {
+        const { inspectAem } = await import('../../crypto/aem-legacy/inspect.js');
         const r = inspectAem(dir);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -48,8 +47,9 @@ export function aemCommands(program: Command) {
     .argument('<crx-quickstart>', 'the crx-quickstart folder of a stopped AEM')
     .requiredOption('--master <file>', 'the master key, as downloaded from /etc/key')
     .requiredOption('--hmac <file>', 'the hmac key, as downloaded from /etc/key')
-    .action((dir: string, opts: { master: string; hmac: string }) => {
+    .action(async (dir: string, opts: { master: string; hmac: string }) => {
       try {
+        const { aemMigrateKeys } = await import('../../crypto/aem-legacy/migrate-keys.js');
         process.stdout.write('AEM must be stopped while its keys move.\n');
         const r = aemMigrateKeys(dir, opts);
         for (const c of r.copied) {

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { OPTIONS } from '../../config/defaults.js';
-import { describeConfig, loadConfig } from '../../config/load.js';
 import { fail } from '../fail.js';
 import { flagsToOptions, serverFlags } from './serve.js';
 
@@ -12,8 +10,9 @@ export function configCommand(program: Command) {
       .command('print')
       .description('print the effective configuration as JSON (secrets hidden)')
       .option('--role <role>', 'author | publish | ims'),
-  ).action((opts: Record<string, string | undefined>) => {
+  ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const { describeConfig, loadConfig } = await import('../../config/load.js');
       const loaded = loadConfig({
         flags: { ...flagsToOptions(opts), role: opts['role'] },
         file: opts['config'],
@@ -26,7 +25,8 @@ export function configCommand(program: Command) {
   config
     .command('options')
     .description('list every option with its environment variable, default and meaning')
-    .action(() => {
+    .action(async () => {
+      const { OPTIONS } = await import('../../config/defaults.js');
       for (const [name, spec] of Object.entries(OPTIONS)) {
         const def = spec.default === undefined ? '(none: see below)' : JSON.stringify(spec.default);
         process.stdout.write(`${name}\n  env ${spec.env}, default ${def}\n  ${spec.doc}\n`);

@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { exchange } from '../../client/exchange.js';
-import { bootstrapIms } from '../../ims/bootstrap.js';
-import { createCredentials } from '../../ims/credentials.js';
 import { ImsError } from '../../ims/errors.js';
-import { revokeIntegration } from '../../ims/revocation.js';
 import { fail } from '../fail.js';
 import { imsFlags, publicEndpoint, withImsStore } from '../ims-store.js';
 
@@ -22,6 +18,8 @@ export function credentialsCommands(program: Command) {
       .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const { bootstrapIms } = await import('../../ims/bootstrap.js');
+      const { createCredentials } = await import('../../ims/credentials.js');
       await withImsStore(opts, async (store, config) => {
         await bootstrapIms(store);
         const json = await createCredentials(store, {
@@ -42,6 +40,7 @@ export function credentialsCommands(program: Command) {
       .argument('<client-id>', 'e.g. cm-p1-e1-integration'),
   ).action(async (clientId: string, opts: Record<string, string | undefined>) => {
     try {
+      const { revokeIntegration } = await import('../../ims/revocation.js');
       await withImsStore(opts, (store) => revokeIntegration(store, clientId));
       process.stdout.write(
         `${clientId} revoked: refused by the IMS at once; its tokens are refused by instances within their revocation poll interval (ims.revocationPollMs, 10 s by default)\n`,
@@ -68,6 +67,7 @@ export function credentialsCommands(program: Command) {
             `cannot read service credentials from ${file}: ${(err as Error).message}`,
           );
         }
+        const { exchange } = await import('../../client/exchange.js');
         process.stdout.write(`${JSON.stringify(await exchange(json as never))}\n`);
       } catch (err) {
         const e = err as { code?: string; message: string };

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { cryptoDirOf, loadKeyring } from '../../crypto/load-keyring.js';
 import { ImsError } from '../../ims/errors.js';
-import { loadSigningKeys, rotateSigningKey } from '../../ims/signing-keys.js';
 import { fail } from '../fail.js';
 import { imsFlags, withImsStore } from '../ims-store.js';
 
@@ -25,6 +23,8 @@ export function imsCommands(program: Command) {
       if (!Number.isSafeInteger(ahead) || ahead < 0) {
         throw new ImsError('invalid_request', '--publish-ahead-ms must be a whole number of ms');
       }
+      const { cryptoDirOf, loadKeyring } = await import('../../crypto/load-keyring.js');
+      const { loadSigningKeys, rotateSigningKey } = await import('../../ims/signing-keys.js');
       await withImsStore(opts, async (store, config) => {
         const keyring = await loadKeyring(
           { cryptoDir: cryptoDirOf(config.data), store },

@@ -1,20 +1,8 @@
 import type { Command } from 'commander';
 import { CryptoError } from '../../crypto/errors.js';
 import type { KeyKind } from '../../crypto/key-id.js';
-import { type MigrationStep, migrateKeys } from '../../crypto/migrate.js';
-import { rewrap } from '../../crypto/rewrap.js';
-import { rotateKey } from '../../crypto/rotate.js';
 import { fail } from '../fail.js';
 import { keyFlags, printRefreshHint, withKeyLocation } from '../key-location.js';
-
-/**
- * For the crash tests only: `LATCHKEY_TEST_CRASH_AFTER=<step>` kills this process (SIGKILL, no
- * clean-up) right after that migration step.
- */
-function crashHook(step: MigrationStep) {
-  process.stdout.write(`  ${step}\n`);
-  if (process.env['LATCHKEY_TEST_CRASH_AFTER'] === step) process.kill(process.pid, 'SIGKILL');
-}
 
 /** `keys migrate`, `keys rotate`, `keys rewrap`: commands that change keys or sealed values. */
 export function keysChangeCommands(keys: Command) {
@@ -34,9 +22,11 @@ export function keysChangeCommands(keys: Command) {
           `--to must be file or repository, got ${JSON.stringify(to)}`,
         );
       }
+      const { migrateKeys } = await import('../../crypto/migrate.js');
       await withKeyLocation(opts, async (loc) => {
         process.stdout.write(`migrating keys to ${to} storage (${loc.cryptoDir})\n`);
-        const report = await migrateKeys(loc, to, crashHook);
+        // Progress, one line per step (copied, verified, switched, removed).
+        const report = await migrateKeys(loc, to, (step) => process.stdout.write(`  ${step}\n`));
         if (!report.changed)
           process.stdout.write(`nothing to do: the keys are in ${to} storage already\n`);
         for (const [kind, prints] of Object.entries(report.fingerprints)) {
@@ -62,6 +52,7 @@ export function keysChangeCommands(keys: Command) {
           `rotate takes master or hmac, got ${JSON.stringify(kind)}`,
         );
       }
+      const { rotateKey } = await import('../../crypto/rotate.js');
       await withKeyLocation(opts, async (loc) => {
         const r = await rotateKey(loc, kind as KeyKind);
         process.stdout.write(
@@ -82,6 +73,7 @@ export function keysChangeCommands(keys: Command) {
       ),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const { rewrap } = await import('../../crypto/rewrap.js');
       await withKeyLocation(opts, async (loc) => {
         const r = await rewrap(loc);
         process.stdout.write(

@@ -1,14 +1,4 @@
 import type { Command } from 'commander';
-import { fingerprint, KEY_KINDS } from '../../crypto/key-id.js';
-import {
-  aemMasterFile,
-  loadKeyring,
-  readAemMaster,
-  readStoredKeys,
-} from '../../crypto/load-keyring.js';
-import { readRegistry } from '../../crypto/registry.js';
-import { findProtectedValues } from '../../crypto/scan.js';
-import { unprotect } from '../../crypto/unprotect.js';
 import { fail } from '../fail.js';
 import { keyFlags, withKeyLocation } from '../key-location.js';
 
@@ -22,6 +12,11 @@ export function keysInspectCommands(keys: Command) {
     .option('--json', 'print JSON')
     .action(async (opts: Record<string, string | undefined>) => {
       try {
+        const { fingerprint, KEY_KINDS } = await import('../../crypto/key-id.js');
+        const { aemMasterFile, readAemMaster, readStoredKeys } = await import(
+          '../../crypto/load-keyring.js'
+        );
+        const { readRegistry } = await import('../../crypto/registry.js');
         await withKeyLocation(opts, async (loc) => {
           const { mode, keys: stored } = await readStoredKeys(loc);
           const registry = await readRegistry(loc.store);
@@ -78,6 +73,8 @@ export function keysInspectCommands(keys: Command) {
       .description('print each key version: kind, id, SHA-256 (as sha256sum prints it)'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const { KEY_KINDS } = await import('../../crypto/key-id.js');
+      const { loadKeyring } = await import('../../crypto/load-keyring.js');
       await withKeyLocation(opts, async (loc) => {
         const keyring = await loadKeyring(loc, { initialize: false });
         for (const kind of KEY_KINDS) {
@@ -98,6 +95,9 @@ export function keysInspectCommands(keys: Command) {
       .description('check that the keys are complete and every protected value opens'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const { loadKeyring } = await import('../../crypto/load-keyring.js');
+      const { findProtectedValues } = await import('../../crypto/scan.js');
+      const { unprotect } = await import('../../crypto/unprotect.js');
       await withKeyLocation(opts, async (loc) => {
         const keyring = await loadKeyring(loc, { initialize: false });
         const found = await findProtectedValues(loc.store);

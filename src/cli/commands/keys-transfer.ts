@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CryptoError } from '../../crypto/errors.js';
-import { exportKeys } from '../../crypto/export.js';
-import { importKeys } from '../../crypto/import.js';
-import { importAemKeys } from '../../crypto/import-aem.js';
 import { fail } from '../fail.js';
 import { keyFlags, printRefreshHint, withKeyLocation } from '../key-location.js';
 
@@ -46,6 +43,7 @@ export function keysTransferCommands(keys: Command) {
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
       const secret = passphrase(opts);
+      const { exportKeys } = await import('../../crypto/export.js');
       await withKeyLocation(opts, async (loc) => {
         const { ids } = await exportKeys(loc, opts['out']!, secret);
         process.stdout.write(
@@ -78,6 +76,7 @@ export function keysTransferCommands(keys: Command) {
     try {
       const text = readUserFile(file, '');
       const secret = passphrase(opts);
+      const { importKeys } = await import('../../crypto/import.js');
       await withKeyLocation(opts, async (loc) => {
         const r = await importKeys(loc, text, {
           passphrase: secret,
@@ -103,6 +102,7 @@ export function keysTransferCommands(keys: Command) {
       .option('--hmac <file>', "AEM's hmac key file"),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const { importAemKeys } = await import('../../crypto/import-aem.js');
       await withKeyLocation(opts, async (loc) => {
         const r = await importAemKeys(loc, { master: opts['master']!, hmac: opts['hmac'] });
         process.stdout.write(

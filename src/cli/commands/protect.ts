@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { loadKeyring } from '../../crypto/load-keyring.js';
-import { protect } from '../../crypto/protect.js';
-import { unprotect } from '../../crypto/unprotect.js';
 import { fail } from '../fail.js';
 import { keyFlags, withKeyLocation } from '../key-location.js';
 
@@ -11,6 +8,8 @@ export function protectCommands(program: Command) {
     program.command('protect').description('seal TEXT with the master key').argument('<text>'),
   ).action(async (text: string, opts: Record<string, string | undefined>) => {
     try {
+      const { loadKeyring } = await import('../../crypto/load-keyring.js');
+      const { protect } = await import('../../crypto/protect.js');
       await withKeyLocation(opts, async (loc) => {
         process.stdout.write(`${protect(await loadKeyring(loc, { initialize: false }), text)}\n`);
       });
@@ -25,6 +24,8 @@ export function protectCommands(program: Command) {
       .argument('<value>'),
   ).action(async (value: string, opts: Record<string, string | undefined>) => {
     try {
+      const { loadKeyring } = await import('../../crypto/load-keyring.js');
+      const { unprotect } = await import('../../crypto/unprotect.js');
       await withKeyLocation(opts, async (loc) => {
         process.stdout.write(
           `${unprotect(await loadKeyring(loc, { initialize: false }), value)}\n`,

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import type { OptionName } from '../../config/defaults.js';
 import { loadConfig } from '../../config/load.js';
-import { startIms } from '../../runtime/ims.js';
-import { startInstance } from '../../runtime/instance.js';
 import { fail } from '../fail.js';
 import { onShutdown } from '../shutdown.js';
 
@@ -57,11 +55,13 @@ export function serveCommand(program: Command) {
     try {
       const config = loadConfig({ flags: { ...flagsToOptions(opts), role }, file: opts['config'] });
       if (config.role === 'ims') {
+        const { startIms } = await import('../../runtime/ims.js');
         const ims = await startIms(config);
         printReady('ims', ims.url, ims.generatedAdminPassword);
         onShutdown(() => ims.close());
         return;
       }
+      const { startInstance } = await import('../../runtime/instance.js');
       const instance = await startInstance(config);
       printReady(config.role, instance.url, instance.bootstrap.generatedPassword);
       onShutdown(() => instance.close());

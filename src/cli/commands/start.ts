@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { startIms } from '../../runtime/ims.js';
-import { initializeKeys } from '../../runtime/initialize-keys.js';
-import { startInstance } from '../../runtime/instance.js';
 import { fail } from '../fail.js';
 import { onShutdown } from '../shutdown.js';
 import { printReady } from './serve.js';
@@ -25,6 +22,9 @@ export function startCommand(program: Command) {
     .option('--config <file>', 'JSON configuration file')
     .action(async (opts: Record<string, string | undefined>) => {
       try {
+        const { startIms } = await import('../../runtime/ims.js');
+        const { initializeKeys } = await import('../../runtime/initialize-keys.js');
+        const { startInstance } = await import('../../runtime/instance.js');
         // One admin password for the author and the IMS: the configured one, or one made here.
         const configured = loadConfig({
           flags: { data: opts['data'] },

@@ -1,9 +1,4 @@
 import type { Command } from 'commander';
-import { cryptoDirOf, loadKeyring } from '../../crypto/load-keyring.js';
-import { ACCESS_TOKEN_LIFETIME_MS } from '../../ims/access-token.js';
-import { bootstrapIms } from '../../ims/bootstrap.js';
-import { devToken } from '../../ims/dev-token.js';
-import { SigningKeyRing } from '../../ims/signing-keys.js';
 import { fail } from '../fail.js';
 import { imsFlags, publicEndpoint, withImsStore } from '../ims-store.js';
 
@@ -20,6 +15,11 @@ export function tokenCommands(program: Command) {
       .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const { cryptoDirOf, loadKeyring } = await import('../../crypto/load-keyring.js');
+      const { ACCESS_TOKEN_LIFETIME_MS } = await import('../../ims/access-token.js');
+      const { bootstrapIms } = await import('../../ims/bootstrap.js');
+      const { devToken } = await import('../../ims/dev-token.js');
+      const { SigningKeyRing } = await import('../../ims/signing-keys.js');
       await withImsStore(opts, async (store, config) => {
         const keyring = await loadKeyring(
           { cryptoDir: cryptoDirOf(config.data), store },
