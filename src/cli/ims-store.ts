@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config/load.js';
-import { NS } from '../ims/model.js';
+import type { PublicUrl } from '../ims/public-url.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
@@ -29,9 +29,19 @@ export async function withImsStore<T>(
   }
 }
 
-/** host[:port] new credentials name: as configured, else where the IMS last listened. */
-export async function publicEndpoint(store: Store, config: Config): Promise<string> {
-  if (config.ims.publicEndpointSet) return config.ims.publicEndpoint;
-  const recorded = (await store.getRecord(NS.meta, 'publicEndpoint'))?.value;
-  return typeof recorded === 'string' ? recorded : config.ims.publicEndpoint;
+/**
+ * The deployment's public URL (what new credentials and tokens name): the recorded one; on a store
+ * that has none, the configured `ims.publicUrl` or the IMS role's default address, recorded now
+ * so that the IMS, when it starts, uses the same.
+ */
+export async function publicUrlOf(store: Store, config: Config): Promise<PublicUrl> {
+  const { resolvePublicUrl } = await import('../ims/public-url.js');
+  const { baseUrlOf } = await import('../runtime/listen.js');
+  return (
+    await resolvePublicUrl(
+      store,
+      config.ims.publicUrl ?? baseUrlOf(config),
+      config.ims.publicUrl !== undefined,
+    )
+  ).publicUrl;
 }

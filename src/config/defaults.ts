@@ -182,11 +182,17 @@ export const OPTIONS = {
     env: 'LATCHKEY_ENVIRONMENT',
     doc: 'The program and environment this instance belongs to; access tokens for another environment are refused.',
   },
-  'ims.publicEndpoint': {
-    kind: { type: 'string' },
+  'ims.publicUrl': {
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
     default: undefined,
-    env: 'LATCHKEY_IMS_PUBLIC_ENDPOINT',
-    doc: 'host[:port] that service credentials name as imsEndpoint (what clients reach the IMS at). Default: <host>:<port> of the ims role.',
+    env: 'LATCHKEY_IMS_PUBLIC_URL',
+    doc: "(ims) Where clients reach the IMS, scheme://host[:port]: tokens' iss is <publicUrl>/ims and service credentials name its host[:port] as imsEndpoint. The first IMS process of a deployment records it in the store; every process and command sharing that store then uses the recorded one (latchkey ims public-url changes it). Default: where that first process listens.",
+  },
+  'ims.asClaim': {
+    kind: { type: 'string' },
+    default: 'latchkey',
+    env: 'LATCHKEY_IMS_AS_CLAIM',
+    doc: "(ims) The as claim of access tokens. @adobe/aio-lib-ims's Ims.fromToken turns it into https://<as>.adobelogin.com and knows only Adobe's hosts, so no value makes it find this IMS: the default makes it fail (CANNOT_RESOLVE_ENVIRONMENT) instead of sending tokens to Adobe; ims-na1 makes it return an Ims for Adobe's production IMS, whose endpoint the caller must then set.",
   },
   'ims.accessTokenAlgorithm': {
     kind: { type: 'enum', values: ['ES256', 'RS256'] },

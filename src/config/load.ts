@@ -31,9 +31,13 @@ export interface Config {
   readonly ims: {
     readonly url: string | undefined;
     readonly revocationPollMs: number;
-    readonly publicEndpoint: string;
-    /** Whether publicEndpoint was configured (else derived from host and port). */
-    readonly publicEndpointSet: boolean;
+    /**
+     * The configured public URL (`ims.publicUrl`), or `undefined`: then the address the first IMS
+     * process listens on. The store's recorded value rules either way (see ims/public-url.ts).
+     */
+    readonly publicUrl: string | undefined;
+    /** The `as` claim of access tokens (what `Ims.fromToken` of @adobe/aio-lib-ims reads). */
+    readonly asClaim: string;
     readonly accessTokenAlgorithm: 'ES256' | 'RS256';
   };
   readonly environment: string;
@@ -93,6 +97,16 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const missing = tlsCert === undefined ? 'tls.cert' : 'tls.key';
     throw new ConfigError(missing, `${missing} is required when the other TLS option is set`);
   }
+  const publicUrl = values.get('ims.publicUrl') as string | undefined;
+  if (publicUrl !== undefined) {
+    const u = new URL(publicUrl);
+    if (u.pathname !== '/' || u.search || u.hash || u.username || u.password) {
+      throw new ConfigError(
+        'ims.publicUrl',
+        `ims.publicUrl must be scheme://host[:port], without path, query or credentials (clients call <publicUrl>/ims/…), got ${JSON.stringify(publicUrl)}`,
+      );
+    }
+  }
   const config: Config = {
     role,
     data,
@@ -123,10 +137,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     ims: {
       url: (values.get('ims.url') as string | undefined)?.replace(/\/+$/, ''),
       revocationPollMs: values.get('ims.revocationPollMs') as number,
-      publicEndpoint:
-        (values.get('ims.publicEndpoint') as string | undefined) ??
-        `${values.get('host') as string}:${(values.get('port') as number | undefined) ?? DEFAULT_PORTS[role]}`,
-      publicEndpointSet: values.get('ims.publicEndpoint') !== undefined,
+      publicUrl,
+      asClaim: values.get('ims.asClaim') as string,
       accessTokenAlgorithm: values.get('ims.accessTokenAlgorithm') as 'ES256' | 'RS256',
     },
     throttle: {

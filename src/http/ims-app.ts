@@ -1,38 +1,56 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/load.js';
 import type { HealthCheck } from '../health/registry.js';
+import type { TokenIssuer } from '../ims/access-token.js';
 import type { ExchangeDeps } from '../ims/exchange-jwt.js';
+import type { PublicUrl } from '../ims/public-url.js';
 import type { SigningKey } from '../ims/signing-keys.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './create-app.js';
 import { healthRoutes } from './routes/health.js';
-import { type ImsAdminDeps, imsAdminRoutes } from './routes/ims-admin.js';
+import { imsAdminRoutes } from './routes/ims-admin.js';
+import { imsDiscoveryRoutes } from './routes/ims-discovery.js';
 import { imsEndpoints } from './routes/ims-endpoints.js';
 
 export interface ImsAppOptions {
   readonly config: Config;
   readonly store: Store;
-  readonly exchange: ExchangeDeps;
-  readonly baseUrl: () => string;
-  readonly admin: ImsAdminDeps;
+  /**
+   * The deployment's public URL (issuer, imsEndpoint), the same for every IMS process sharing the
+   * store: see ims/public-url.ts. Called per request; it returns one object for the process.
+   */
+  readonly publicUrl: () => PublicUrl;
+  /** The key that signs new access tokens. */
+  readonly signingKey: () => SigningKey;
+  /** The keys the JWKS publishes (and validation accepts). */
   readonly signingKeys: () => readonly SigningKey[];
   readonly health: readonly HealthCheck[];
   readonly logger?: FastifyServerOptions['logger'];
 }
 
 /**
- * The identity service as a Fastify app: `POST /ims/exchange/jwt` (also `/ims/exchange/jwt/` and
- * `/ims/exchange/v1/jwt`; urlencoded or multipart), `GET /ims/keys` (JWKS), `GET /system/health`.
+ * The identity service as a Fastify app: Adobe's IMS endpoints, the OAuth ones, the metadata
+ * documents, the admin API and `GET /system/health` (see the route files).
  */
 export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstance> {
-  const app = await createApp(options.config, options.logger);
-  imsEndpoints(app, {
-    store: options.store,
-    exchange: options.exchange,
-    signingKeys: options.signingKeys,
-    baseUrl: options.baseUrl,
+  const { config, store, publicUrl } = options;
+  const app = await createApp(config, options.logger);
+  const tokenIssuer: TokenIssuer = {
+    get issuer() {
+      return publicUrl().issuer;
+    },
+    as: config.ims.asClaim,
+  };
+  const exchange: ExchangeDeps = { store, signingKey: options.signingKey, tokenIssuer };
+  imsEndpoints(app, { store, exchange, signingKeys: options.signingKeys, publicUrl });
+  imsDiscoveryRoutes(app, publicUrl);
+  imsAdminRoutes(app, {
+    store,
+    signingKey: options.signingKey,
+    publicUrl,
+    tokenIssuer,
+    passwordHashCost: config.security.passwordHashCost,
   });
-  imsAdminRoutes(app, options.admin);
   healthRoutes(app, options.health);
   return app;
 }

@@ -13,6 +13,12 @@ export interface AccessTokenSubject {
   readonly environment: string;
 }
 
+/** Who issues access tokens: the deployment's issuer (`<public URL>/ims`) and the `as` claim. */
+export interface TokenIssuer {
+  readonly issuer: string;
+  readonly as: string;
+}
+
 /**
  * Signs an access token with IMS's claims: `id`, `type`, `client_id`, `user_id`, `as`,
  * `created_at` and `expires_in` (ms, as strings), `scope`, and `iss`, `exp`, `iat`, `jti`, with a
@@ -21,7 +27,7 @@ export interface AccessTokenSubject {
 export async function signAccessToken(
   key: SigningKey,
   subject: AccessTokenSubject,
-  issuer: string,
+  issuer: TokenIssuer,
   nowMs: number,
 ): Promise<{ token: string; expiresAtMs: number }> {
   const id = randomUUID();
@@ -31,14 +37,14 @@ export async function signAccessToken(
     type: 'access_token',
     client_id: subject.clientId,
     user_id: subject.userId,
-    as: 'ims-na1',
+    as: issuer.as,
     created_at: String(nowMs),
     expires_in: String(ACCESS_TOKEN_LIFETIME_MS),
     scope: subject.scope,
     env: subject.environment,
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .setIssuer(issuer)
+    .setIssuer(issuer.issuer)
     .setIssuedAt(Math.floor(nowMs / 1000))
     .setExpirationTime(Math.floor(expiresAtMs / 1000))
     .setJti(id)

@@ -1,35 +1,53 @@
-import type { StoreOps } from '../store/types.js';
 import { ACCESS_TOKEN_LIFETIME_MS, signAccessToken } from './access-token.js';
-import { authenticateClient } from './authenticate-client.js';
 import { ImsError } from './errors.js';
-import type { SigningKey } from './signing-keys.js';
+import type { ExchangeDeps } from './exchange-jwt.js';
+import type { Integration } from './model.js';
 
 /**
- * `POST /ims/token/v3` with `grant_type=client_credentials`: an access token for the integration
- * itself, for the requested scopes (comma or space separated; each one a metascope the integration
- * has; none asks for all). `expires_in` is in seconds here, as IMS answers on this endpoint.
+ * Scopes every integration may ask for besides its metascopes: what Adobe's OAuth
+ * server-to-server clients routinely request. They grant nothing on instances.
  */
-export async function clientCredentials(
-  deps: { store: StoreOps; signingKey: () => SigningKey; issuer: string; clock?: () => number },
-  fields: {
-    grant_type?: string | undefined;
-    client_id?: string | undefined;
-    client_secret?: string | undefined;
-    scope?: string | undefined;
-  },
-): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number }> {
-  if (fields.grant_type !== 'client_credentials') {
-    throw new ImsError('unsupported_grant_type', 'grant_type must be client_credentials');
-  }
-  const integration = await authenticateClient(deps.store, fields.client_id, fields.client_secret);
-  const requested = (fields.scope ?? '').split(/[\s,]+/).filter(Boolean);
-  const denied = requested.filter((s) => !integration.metascopes.includes(s));
+export const IDENTITY_SCOPES = ['openid', 'AdobeID', 'read_organizations'] as const;
+
+/**
+ * Access-token response of the OAuth token endpoints (`/ims/token/v3`, `/ims/token/v2`):
+ * `expires_in` in seconds, as IMS answers there (the exchange answers milliseconds).
+ */
+export interface TokenEndpointResponse {
+  readonly access_token: string;
+  readonly token_type: 'bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+}
+
+/**
+ * Checks requested scopes (comma or space separated, as Adobe's clients send them) against what
+ * an integration may have, from `allowed`: none asks for all of `fallback`.
+ */
+export function grantScopes(
+  integration: Integration,
+  requested: string | undefined,
+  fallback: readonly string[],
+  allowed: readonly string[] = [...integration.metascopes, ...IDENTITY_SCOPES],
+): string[] {
+  const wanted = (requested ?? '').split(/[\s,]+/).filter(Boolean);
+  const denied = wanted.filter((s) => !allowed.includes(s));
   if (denied.length > 0)
     throw new ImsError(
       'invalid_scope',
       `scope not granted to this integration: ${denied.join(', ')}`,
     );
-  const scope = (requested.length > 0 ? requested : integration.metascopes).join(',');
+  return [...new Set(wanted.length > 0 ? wanted : fallback)];
+}
+
+/** Signs an access token for an integration's technical account, in the token endpoints' form. */
+export async function issueForIntegration(
+  deps: ExchangeDeps,
+  integration: Integration,
+  scopes: readonly string[],
+  now: number,
+): Promise<TokenEndpointResponse> {
+  const scope = scopes.join(',');
   const { token } = await signAccessToken(
     deps.signingKey(),
     {
@@ -38,12 +56,30 @@ export async function clientCredentials(
       scope,
       environment: integration.environmentId,
     },
-    deps.issuer,
-    (deps.clock ?? Date.now)(),
+    deps.tokenIssuer,
+    now,
   );
   return {
     access_token: token,
     token_type: 'bearer',
     expires_in: Math.floor(ACCESS_TOKEN_LIFETIME_MS / 1000) - 1,
+    scope,
   };
+}
+
+/**
+ * The `client_credentials` grant for an authenticated integration: a token for the integration
+ * itself, for the requested scopes (its metascopes and {@link IDENTITY_SCOPES}; none asks for
+ * all its metascopes). `org_id` (sent by @adobe/aio-lib-ims), when given, must be the
+ * integration's organization.
+ */
+export async function clientCredentials(
+  deps: ExchangeDeps,
+  integration: Integration,
+  fields: { scope?: string | undefined; org_id?: string | undefined },
+): Promise<TokenEndpointResponse> {
+  if (fields.org_id && fields.org_id !== integration.orgId)
+    throw new ImsError('invalid_request', 'org_id is not the organization of this client');
+  const scopes = grantScopes(integration, fields.scope, integration.metascopes);
+  return issueForIntegration(deps, integration, scopes, (deps.clock ?? Date.now)());
 }

@@ -3,7 +3,13 @@ import { createHash, createPrivateKey, randomBytes, randomUUID, webcrypto } from
 import * as x509 from '@peculiar/x509';
 import type { Json, Store } from '../store/types.js';
 import { ImsError } from './errors.js';
-import { ENVIRONMENT_ID, type Environment, type Integration, NS } from './model.js';
+import {
+  DEFAULT_METASCOPE,
+  ENVIRONMENT_ID,
+  type Environment,
+  type Integration,
+  NS,
+} from './model.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -55,7 +61,7 @@ export async function createCredentials(
   const secret = randomBytes(32).toString('base64url');
   const technicalAccountId = `${randomBytes(12).toString('hex').toUpperCase()}@techacct.adobe.com`;
   const email = `${randomUUID()}@techacct.adobe.com`;
-  const metascopes = [...(options.metascopes ?? ['ent_aem_cloud_api'])];
+  const metascopes = [...(options.metascopes ?? [DEFAULT_METASCOPE])];
 
   // Client ids: cm-p1-e1-integration, then -2, -3… for further integrations of one environment.
   const base = `cm-p${m[1]}-e${m[2]}-integration`;

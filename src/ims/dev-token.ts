@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.js';
-import { signAccessToken } from './access-token.js';
+import { signAccessToken, type TokenIssuer } from './access-token.js';
 import { ImsError } from './errors.js';
 import { ENVIRONMENT_ID, type Environment, NS } from './model.js';
 import type { SigningKey } from './signing-keys.js';
@@ -21,7 +21,7 @@ export interface ImsUser {
 export async function devToken(
   store: Store,
   signingKey: SigningKey,
-  options: { userId: string; environment: string; issuer: string },
+  options: { userId: string; environment: string; issuer: TokenIssuer },
 ): Promise<{ ok: true; statusCode: 200; accessToken: string }> {
   if (!USER_ID.test(options.userId))
     throw new ImsError('invalid_request', 'user ids are 1-128 letters, digits and . _ @ + -');

@@ -1,98 +1,42 @@
-import { type KeyObject, X509Certificate } from 'node:crypto';
-import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { StoreOps } from '../store/types.js';
-import { ACCESS_TOKEN_LIFETIME_MS, signAccessToken } from './access-token.js';
-import { authenticateClient } from './authenticate-client.js';
+import { ACCESS_TOKEN_LIFETIME_MS, signAccessToken, type TokenIssuer } from './access-token.js';
 import { ImsError } from './errors.js';
-import { NS } from './model.js';
+import { type Integration, NS } from './model.js';
 import type { SigningKey } from './signing-keys.js';
+import { SKEW_S, verifyIntegrationJwt } from './verify-integration-jwt.js';
 
 export interface ExchangeDeps {
   readonly store: StoreOps;
   /** The key that signs new access tokens. */
   readonly signingKey: () => SigningKey;
-  readonly issuer: string;
+  /** The deployment's issuer and `as` claim (read on each use: see runtime/ims.ts). */
+  readonly tokenIssuer: TokenIssuer;
   readonly clock?: () => number;
 }
 
-export interface ExchangeFields {
-  readonly client_id?: string | undefined;
-  readonly client_secret?: string | undefined;
-  readonly jwt_token?: string | undefined;
-}
-
 const MAX_AHEAD_MS = 24 * 3600 * 1000;
-const SKEW_S = 30;
-
-/** Certificate public keys, imported once per certificate. */
-const certificateKeys = new Map<string, KeyObject>();
-function keyOf(pem: string): KeyObject {
-  let key = certificateKeys.get(pem);
-  if (!key) {
-    key = new X509Certificate(pem).publicKey;
-    if (certificateKeys.size > 10_000) certificateKeys.clear();
-    certificateKeys.set(pem, key);
-  }
-  return key;
-}
-
-async function verifyWithCertificates(
-  jwt: string,
-  certificates: readonly string[],
-): Promise<JWTPayload> {
-  let lastError: unknown;
-  for (const pem of certificates) {
-    try {
-      const { payload } = await jwtVerify(jwt, keyOf(pem), {
-        algorithms: ['RS256'],
-        clockTolerance: SKEW_S,
-        requiredClaims: ['exp', 'iss', 'sub', 'aud'],
-      });
-      return payload;
-    } catch (err) {
-      if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
-        lastError = err;
-        continue; // another certificate of the integration may match
-      }
-      if (err instanceof joseErrors.JWTExpired)
-        throw new ImsError('invalid_token', 'the JWT has expired');
-      if (err instanceof joseErrors.JWTClaimValidationFailed) {
-        throw new ImsError('invalid_token', `the JWT lacks or has a bad ${err.claim} claim`);
-      }
-      throw new ImsError('invalid_token', 'the JWT is malformed');
-    }
-  }
-  void lastError;
-  throw new ImsError(
-    'invalid_signature',
-    'the JWT signature does not match any certificate of this integration',
-  );
-}
 
 /**
- * `POST /ims/exchange/jwt`: checks the client id and secret, the JWT's RS256 signature against the
- * integration's certificates, its claims (`exp` at most 24 h ahead, 30 s skew; `iss` = the
- * organization; `sub` = the technical account; `aud` ending in `/c/<client_id>`; metascopes the
- * integration has) and that its `jti`, if any, was never used before; then issues an access token
- * valid 24 h. `expires_in` is in milliseconds, as Adobe's IMS answers.
+ * Checks an exchange JWT (Adobe's service-credentials JWT) of an authenticated integration: its
+ * RS256 signature against the integration's certificates, its claims (`exp` at most 24 h ahead,
+ * 30 s skew; `iss` = the organization; `sub` = the technical account; `aud` ending in
+ * `/c/<client_id>`; metascopes the integration has) and that its `jti`, if any, was never used
+ * before. Returns the metascopes it asks for. Shared by `/ims/exchange/jwt` and the RFC 7523
+ * `jwt-bearer` grant.
  */
-export async function exchangeJwt(
-  deps: ExchangeDeps,
-  fields: ExchangeFields,
-): Promise<{ token_type: 'bearer'; access_token: string; expires_in: number }> {
-  const now = (deps.clock ?? Date.now)();
-  const integration = await authenticateClient(deps.store, fields.client_id, fields.client_secret);
-  const jwt = fields.jwt_token;
-  if (!jwt) throw new ImsError('invalid_token', 'jwt_token parameter is missing');
-  let alg: string | undefined;
-  try {
-    alg = decodeProtectedHeader(jwt).alg;
-  } catch {
-    throw new ImsError('invalid_token', 'the JWT is malformed');
-  }
-  if (alg !== 'RS256') throw new ImsError('invalid_token', 'the JWT must be signed with RS256');
-
-  const claims = await verifyWithCertificates(jwt, integration.certificates);
+export async function verifyExchangeJwt(
+  deps: Pick<ExchangeDeps, 'store'>,
+  integration: Integration,
+  jwt: string | undefined,
+  now: number,
+  field = 'jwt_token',
+): Promise<string[]> {
+  if (!jwt) throw new ImsError('invalid_token', `${field} parameter is missing`);
+  const claims = await verifyIntegrationJwt(jwt, integration, {
+    code: 'invalid_token',
+    what: 'the JWT',
+    requiredClaims: ['exp', 'iss', 'sub', 'aud'],
+  });
   if ((claims.exp ?? 0) * 1000 > now + MAX_AHEAD_MS + SKEW_S * 1000) {
     throw new ImsError('invalid_token', 'the JWT expires more than 24 hours ahead');
   }
@@ -123,22 +67,34 @@ export async function exchangeJwt(
       NS.jti,
       `${integration.clientId}:${claims.jti}`,
       now,
-      {
-        expiresAt: (claims.exp ?? 0) * 1000 + SKEW_S * 1000,
-      },
+      { expiresAt: (claims.exp ?? 0) * 1000 + SKEW_S * 1000 },
     );
     if (!fresh) throw new ImsError('invalid_jti', 'this jti was used already');
   }
+  return requested;
+}
 
+/**
+ * `POST /ims/exchange/jwt` for an authenticated integration: checks the JWT (see
+ * {@link verifyExchangeJwt}) and issues an access token valid 24 h. `expires_in` is in
+ * milliseconds, as Adobe's IMS answers.
+ */
+export async function exchangeJwt(
+  deps: ExchangeDeps,
+  integration: Integration,
+  jwt: string | undefined,
+): Promise<{ token_type: 'bearer'; access_token: string; expires_in: number }> {
+  const now = (deps.clock ?? Date.now)();
+  const metascopes = await verifyExchangeJwt(deps, integration, jwt, now);
   const { token } = await signAccessToken(
     deps.signingKey(),
     {
       clientId: integration.clientId,
       userId: integration.technicalAccountId,
-      scope: requested.join(','),
+      scope: metascopes.join(','),
       environment: integration.environmentId,
     },
-    deps.issuer,
+    deps.tokenIssuer,
     now,
   );
   return { token_type: 'bearer', access_token: token, expires_in: ACCESS_TOKEN_LIFETIME_MS - 1 };

@@ -16,7 +16,7 @@ export const NS = {
   integration: 'ims.integration',
   jti: 'ims.jti',
   signingKey: 'ims.signing-key',
-  /** `publicEndpoint`: where the running IMS is reached (what new credentials name). */
+  /** `publicUrl`: where the deployment's IMS is reached (see public-url.ts). */
   meta: 'ims.meta',
 } as const;
 
@@ -49,6 +49,9 @@ export interface Integration {
   readonly revoked: boolean;
   readonly createdAt: string;
 }
+
+/** The metascope new integrations get: AEM as a Cloud Service's API. */
+export const DEFAULT_METASCOPE = 'ent_aem_cloud_api';
 
 export const ENVIRONMENT_ID = /^p(\d{1,9})-e(\d{1,9})$/;
 

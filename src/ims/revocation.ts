@@ -1,6 +1,7 @@
 import type { Store, StoreOps } from '../store/types.js';
 import { ACCESS_TOKEN_LIFETIME_MS } from './access-token.js';
 import { ImsError } from './errors.js';
+import type { TokenCheck } from './introspect.js';
 import { type Integration, NS } from './model.js';
 
 /**
@@ -25,6 +26,25 @@ export async function revokeTokenId(
   await store.putRecord(REVOCATION_NS, `jti:${jti}`, Date.now(), {
     expiresAt: expiresAtMs + SKEW_MS,
   });
+}
+
+/**
+ * RFC 7009 revocation (and Adobe's `invalidate_token/v2`) for an authenticated integration: a
+ * valid token issued to that client is revoked until it expires; anything else (another client's
+ * token, an expired, unknown or malformed one) is left alone and answered the same way.
+ */
+export async function revokeAccessToken(
+  store: StoreOps,
+  integration: Integration,
+  check: TokenCheck,
+): Promise<void> {
+  if (
+    check.valid &&
+    check.claims['client_id'] === integration.clientId &&
+    typeof check.claims['jti'] === 'string'
+  ) {
+    await revokeTokenId(store, check.claims['jti'], Number(check.claims['exp']) * 1000);
+  }
 }
 
 /**

@@ -9,20 +9,23 @@ import { buildImsApp } from '../http/ims-app.js';
 import { ACCESS_TOKEN_LIFETIME_MS } from '../ims/access-token.js';
 import { ensureImsAdmin } from '../ims/administrators.js';
 import { bootstrapIms } from '../ims/bootstrap.js';
-import { NS } from '../ims/model.js';
+import { type PublicUrl, readPublicUrl, resolvePublicUrl } from '../ims/public-url.js';
 import { SigningKeyRing } from '../ims/signing-keys.js';
 
 const SIGNING_KEY_REFRESH_MS = 60_000;
 
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { listen } from './listen.js';
+import { baseUrlOf, listen } from './listen.js';
 
 export interface RunningIms {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly keys: KeyringHolder;
+  /** Where this process listens. */
   readonly url: string;
+  /** The deployment's public URL (issuer, imsEndpoint), the same for every IMS process of the store. */
+  readonly publicUrl: PublicUrl;
   /** The IMS admin password, when this start generated it (show it once). */
   readonly generatedAdminPassword: string | undefined;
   /** Whether this start created the IMS's `admin`. */
@@ -59,41 +62,51 @@ export async function startIms(
         .catch((err) => app?.log.warn({ err: String(err) }, 'signing keys not refreshed'));
     }, SIGNING_KEY_REFRESH_MS);
     refresh.unref();
-    const scheme = config.tls ? 'https' : 'http';
-    let baseUrl = `${scheme}://${config.ims.publicEndpoint}`;
     const admin = await ensureImsAdmin(
       store,
       config.adminPassword,
       config.security.passwordHashCost,
     );
+    // One public URL (issuer, imsEndpoint) per deployment: the configured or recorded one is known
+    // now; on a new store without a configured one, it is where this process ends up listening.
+    let publicUrl: PublicUrl | undefined;
+    const recorded = await readPublicUrl(store);
+    if (config.ims.publicUrl !== undefined || recorded) {
+      publicUrl = (
+        await resolvePublicUrl(
+          store,
+          config.ims.publicUrl ?? recorded!.url,
+          config.ims.publicUrl !== undefined,
+        )
+      ).publicUrl;
+    }
     app = await buildImsApp({
       config,
       store,
-      baseUrl: () => baseUrl,
-      admin: {
-        store,
-        signingKey: () => signing.current(),
-        publicEndpoint: () => baseUrl.replace(/^https?:\/\//, ''),
-        issuer: () => `${baseUrl}/ims`,
-        passwordHashCost: config.security.passwordHashCost,
+      publicUrl: () => {
+        if (!publicUrl) throw new Error('the IMS public URL is not known yet');
+        return publicUrl;
       },
-      exchange: {
-        store,
-        signingKey: () => signing.current(),
-        issuer: `${scheme}://${config.ims.publicEndpoint}/ims`,
-      },
+      signingKey: () => signing.current(),
       signingKeys: () => signing.published(),
       health: [storeCheck(store), cryptoCheck(keys)],
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
+    let known: () => void = () => {};
+    const knownNow = new Promise<void>((resolve) => {
+      known = resolve;
+    });
+    // Only between listening and recording the URL on a new store: requests wait for it.
+    if (!publicUrl) app.addHook('onRequest', async () => (publicUrl ? undefined : knownNow));
     const url = await listen(app, config, options.listen !== false);
-    if (url) {
-      // Credentials created later (by the CLI too) name where this IMS really is.
-      const endpoint = config.ims.publicEndpointSet
-        ? config.ims.publicEndpoint
-        : url.replace(/^https?:\/\//, '');
-      await store.putRecord(NS.meta, 'publicEndpoint', endpoint);
-      baseUrl = `${scheme}://${endpoint}`;
+    if (!publicUrl) {
+      publicUrl = (await resolvePublicUrl(store, url || baseUrlOf(config), false)).publicUrl;
+      known();
+    }
+    if (url && publicUrl.url !== url && config.ims.publicUrl === undefined) {
+      app.log.warn(
+        `this IMS listens on ${url}, but the deployment's public URL is ${publicUrl.url} (recorded in its store): tokens name ${publicUrl.issuer} as issuer and new credentials name ${publicUrl.imsEndpoint}. If the IMS moved, run latchkey ims public-url ${url} and restart it`,
+      );
     }
     const running = app;
     return {
@@ -101,6 +114,7 @@ export async function startIms(
       store,
       keys,
       url,
+      publicUrl,
       generatedAdminPassword: admin.generatedPassword,
       adminCreated: admin.created,
       close: async () => {

@@ -110,7 +110,8 @@ describe('POST /ims/exchange/jwt', () => {
       type: 'access_token',
       client_id: 'cm-p1-e1-integration',
       user_id: creds.integration.id,
-      as: 'ims-na1',
+      as: 'latchkey',
+      iss: `${ims.url}/ims`,
       expires_in: '86400000',
       scope: 'ent_aem_cloud_api',
     });

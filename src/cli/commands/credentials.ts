@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ImsError } from '../../ims/errors.js';
 import { fail } from '../fail.js';
-import { imsFlags, publicEndpoint, withImsStore } from '../ims-store.js';
+import { imsFlags, publicUrlOf, withImsStore } from '../ims-store.js';
 
 /** `latchkey credentials create|revoke|exchange`. */
 export function credentialsCommands(program: Command) {
@@ -24,7 +24,7 @@ export function credentialsCommands(program: Command) {
         await bootstrapIms(store);
         const json = await createCredentials(store, {
           environment: opts['environment']!,
-          imsEndpoint: await publicEndpoint(store, config),
+          imsEndpoint: (await publicUrlOf(store, config)).imsEndpoint,
         });
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       });

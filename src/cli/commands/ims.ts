@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { ImsError } from '../../ims/errors.js';
 import { fail } from '../fail.js';
-import { imsFlags, withImsStore } from '../ims-store.js';
+import { imsFlags, publicUrlOf, withImsStore } from '../ims-store.js';
 
-/** `latchkey ims rotate-signing-key`: a new access-token signing key, published before it signs. */
+/**
+ * `latchkey ims rotate-signing-key`: a new access-token signing key, published before it signs.
+ * `latchkey ims public-url [URL]`: shows or changes the deployment's public URL.
+ */
 export function imsCommands(program: Command) {
   const ims = program.command('ims').description('the identity service');
   imsFlags(
@@ -34,6 +37,34 @@ export function imsCommands(program: Command) {
         const r = await rotateSigningKey(store, keyring, config.ims.accessTokenAlgorithm, ahead);
         process.stdout.write(
           `new signing key ${r.kid}: published now (running IMS processes pick it up within a minute), signs from ${new Date(r.activeFrom).toISOString()}; the previous key stays published until its tokens expire\n`,
+        );
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  imsFlags(
+    ims
+      .command('public-url')
+      .description(
+        "show the deployment's IMS public URL (tokens' issuer is <URL>/ims, credentials name its host[:port]), or change it to URL",
+      )
+      .argument('[url]', 'the new public URL, scheme://host[:port]'),
+  ).action(async (url: string | undefined, opts: Record<string, string | undefined>) => {
+    try {
+      const { setPublicUrl } = await import('../../ims/public-url.js');
+      await withImsStore(opts, async (store, config) => {
+        if (url === undefined) {
+          const current = await publicUrlOf(store, config);
+          process.stdout.write(`${current.url}\n`);
+          return;
+        }
+        const { previous, current } = await setPublicUrl(store, url);
+        process.stdout.write(
+          previous?.url === current.url
+            ? `the IMS public URL is ${current.url} already\n`
+            : `IMS public URL ${previous ? `changed from ${previous.url} ` : ''}to ${current.url}: restart every IMS process of this store to apply it. Tokens issued before keep the issuer ${previous?.issuer ?? '(none)'}; credentials created before keep naming ${previous?.imsEndpoint ?? '(none)'} and need a new imsEndpoint\n`,
         );
       });
     } catch (err) {

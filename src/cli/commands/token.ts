@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { fail } from '../fail.js';
-import { imsFlags, publicEndpoint, withImsStore } from '../ims-store.js';
+import { imsFlags, publicUrlOf, withImsStore } from '../ims-store.js';
 
 /** `latchkey token dev --user ID --environment p1-e1`: a local development token. */
 export function tokenCommands(program: Command) {
@@ -36,7 +36,7 @@ export function tokenCommands(program: Command) {
         const json = await devToken(store, signing.current(), {
           userId: opts['user']!,
           environment: opts['environment']!,
-          issuer: `${config.tls ? 'https' : 'http'}://${await publicEndpoint(store, config)}/ims`,
+          issuer: { issuer: (await publicUrlOf(store, config)).issuer, as: config.ims.asClaim },
         });
         process.stdout.write(`${JSON.stringify(json)}\n`);
       });

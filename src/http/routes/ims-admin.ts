@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseBasic } from '../../auth/basic.js';
 import { UnauthorizedError } from '../../errors.js';
 import { addCertificate, removeCertificate } from '../../ims/add-certificate.js';
+import type { TokenIssuer } from '../../ims/access-token.js';
 import { authenticateImsAdmin } from '../../ims/administrators.js';
 import { createCredentials } from '../../ims/credentials.js';
 import { devToken } from '../../ims/dev-token.js';
+import type { PublicUrl } from '../../ims/public-url.js';
 import { revokeIntegration } from '../../ims/revocation.js';
 import type { SigningKey } from '../../ims/signing-keys.js';
 import type { Store } from '../../store/types.js';
@@ -13,9 +15,10 @@ import { field, readForm } from '../read-form.js';
 export interface ImsAdminDeps {
   readonly store: Store;
   readonly signingKey: () => SigningKey;
-  /** host[:port] that new credentials name. */
-  readonly publicEndpoint: () => string;
-  readonly issuer: () => string;
+  /** The deployment's public URL: new credentials name its host[:port]. */
+  readonly publicUrl: () => PublicUrl;
+  /** The issuer and `as` claim of development tokens. */
+  readonly tokenIssuer: TokenIssuer;
   readonly passwordHashCost: number;
 }
 
@@ -42,7 +45,7 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
     const form = await readForm(request);
     const credentials = await createCredentials(deps.store, {
       environment: field(form, 'environment') ?? '',
-      imsEndpoint: deps.publicEndpoint(),
+      imsEndpoint: deps.publicUrl().imsEndpoint,
     });
     return reply.code(201).send(credentials);
   });
@@ -86,7 +89,7 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
     return devToken(deps.store, deps.signingKey(), {
       userId: field(form, 'user') ?? '',
       environment: field(form, 'environment') ?? '',
-      issuer: deps.issuer(),
+      issuer: deps.tokenIssuer,
     });
   });
 }

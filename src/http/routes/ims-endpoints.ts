@@ -1,122 +1,155 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LatchkeyError } from '../../errors.js';
 import { authenticateClient } from '../../ims/authenticate-client.js';
 import { clientCredentials } from '../../ims/client-credentials.js';
 import { ImsError } from '../../ims/errors.js';
 import { type ExchangeDeps, exchangeJwt } from '../../ims/exchange-jwt.js';
-import { isRevokedBy, readRevocations, revokeTokenId } from '../../ims/revocation.js';
+import { introspect } from '../../ims/introspect.js';
+import { JWT_BEARER_GRANT, jwtBearerGrant } from '../../ims/jwt-bearer-grant.js';
+import { ENDPOINT_PATHS } from '../../ims/metadata.js';
+import { organizationsOf } from '../../ims/organizations.js';
+import type { PublicUrl } from '../../ims/public-url.js';
+import {
+  isRevokedBy,
+  readRevocations,
+  revokeAccessToken,
+} from '../../ims/revocation.js';
 import type { SigningKey } from '../../ims/signing-keys.js';
 import { checkAccessToken } from '../../ims/validate-token.js';
 import type { Store } from '../../store/types.js';
+import { presentedClient } from '../presented-client.js';
 import { field, readForm } from '../read-form.js';
 
 export interface ImsEndpointDeps {
   readonly store: Store;
   readonly exchange: ExchangeDeps;
   readonly signingKeys: () => readonly SigningKey[];
-  /** Public base URL of the IMS (`http://host:port`), for the discovery document. */
-  readonly baseUrl: () => string;
+  /** The deployment's public URL: one for every IMS process sharing the store. */
+  readonly publicUrl: () => PublicUrl;
 }
 
-/** Form fields, falling back to the query string (IMS accepts both on token/v3). */
-async function fields(request: FastifyRequest): Promise<(name: string) => string | undefined> {
+type Fields = (name: string) => string | undefined;
+
+/** Form fields, falling back to the query string (IMS accepts both on its token endpoints). */
+async function fields(request: FastifyRequest): Promise<Fields> {
   const form = await readForm(request);
   const query = request.query as Record<string, string | undefined>;
   return (name) => field(form, name) ?? (typeof query[name] === 'string' ? query[name] : undefined);
 }
 
-async function currentClaims(deps: ImsEndpointDeps, token: string | undefined) {
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization ?? '';
+  return /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
+}
+
+async function currentCheck(deps: ImsEndpointDeps, token: string | undefined) {
   const revocations = await readRevocations(deps.store);
   return checkAccessToken(token, deps.signingKeys(), Date.now(), (claims) =>
     isRevokedBy(revocations, claims),
   );
 }
 
+/** An access token presented as `Authorization: Bearer`, or 401 as RFC 6750 says. */
+async function bearerClaims(deps: ImsEndpointDeps, request: FastifyRequest) {
+  const r = await currentCheck(deps, bearerToken(request));
+  if (!r.valid) {
+    throw new LatchkeyError('invalid_token', `the access token is ${r.reason}`, 401, {
+      'www-authenticate': 'Bearer error="invalid_token"',
+    });
+  }
+  return r.claims;
+}
+
 /**
- * The IMS's endpoints: exchange (`/ims/exchange/jwt`, `/ims/exchange/jwt/`, `/ims/exchange/v1/jwt`),
- * `POST /ims/token/v3` (client credentials), `GET /ims/keys` (JWKS), `POST /ims/validate_token/v1`,
- * `POST /ims/revoke` (RFC 7009), `GET /ims/profile/v1`, `GET /ims/revocations` (what instances
- * pull), `GET /ims/.well-known/openid-configuration`.
+ * The IMS's endpoints: Adobe's (`/ims/exchange/jwt` and its aliases, `/ims/token/v3` and
+ * `/ims/token/v2`, `/ims/validate_token/v1`, `/ims/invalidate_token/v2`, `/ims/profile/v1`,
+ * `/ims/organizations/v6`), the OAuth ones (`/ims/revoke`, RFC 7009; `/ims/introspect`, RFC
+ * 7662), `GET /ims/keys` (JWKS) and `GET /ims/revocations` (what instances pull). Every endpoint
+ * that authenticates a client accepts `client_secret_basic`, `client_secret_post` and
+ * `private_key_jwt`, through one function (ims/authenticate-client.ts).
  */
 export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
-  const exchange = async (request: FastifyRequest) => {
-    const get = await fields(request);
-    return exchangeJwt(deps.exchange, {
-      client_id: get('client_id'),
-      client_secret: get('client_secret'),
-      jwt_token: get('jwt_token'),
-    });
+  /** The client a request authenticates as; a client assertion's `aud` may name the issuer, the token endpoint or `path`. */
+  const client = (request: FastifyRequest, get: Fields, path: string) => {
+    const { url, issuer } = deps.publicUrl();
+    return authenticateClient(
+      deps.exchange,
+      presentedClient(request.headers.authorization, get),
+      [issuer, `${url}${ENDPOINT_PATHS.token}`, `${url}${path}`],
+    );
   };
-  for (const url of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt'])
-    app.post(url, exchange);
 
-  app.post('/ims/token/v3', async (request) => {
-    const get = await fields(request);
-    return clientCredentials(deps.exchange, {
-      grant_type: get('grant_type'),
-      client_id: get('client_id'),
-      client_secret: get('client_secret'),
-      scope: get('scope'),
+  for (const path of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt']) {
+    app.post(path, async (request) => {
+      const get = await fields(request);
+      return exchangeJwt(deps.exchange, await client(request, get, path), get('jwt_token'));
     });
-  });
+  }
+
+  // v2 is what @adobe/aio-lib-ims's getAccessTokenByClientCredentials calls (with org_id).
+  for (const path of ['/ims/token/v3', '/ims/token/v2']) {
+    app.post(path, async (request) => {
+      const get = await fields(request);
+      const grant = get('grant_type');
+      if (grant !== 'client_credentials' && grant !== JWT_BEARER_GRANT) {
+        throw new ImsError(
+          'unsupported_grant_type',
+          `grant_type must be client_credentials or ${JWT_BEARER_GRANT}`,
+        );
+      }
+      const integration = await client(request, get, path);
+      return grant === 'client_credentials'
+        ? clientCredentials(deps.exchange, integration, {
+            scope: get('scope'),
+            org_id: get('org_id'),
+          })
+        : jwtBearerGrant(deps.exchange, integration, {
+            assertion: get('assertion'),
+            scope: get('scope'),
+          });
+    });
+  }
 
   app.get('/ims/keys', async () => ({ keys: deps.signingKeys().map((k) => k.publicJwk) }));
 
   app.post('/ims/validate_token/v1', async (request) => {
     const get = await fields(request);
     // The token comes as a form field, or (as @adobe/aio-lib-ims sends it) as a bearer token.
-    const header = request.headers.authorization ?? '';
-    const token = get('token') ?? (/^bearer /i.test(header) ? header.slice(7).trim() : undefined);
-    const r = await currentClaims(deps, token);
+    const r = await currentCheck(deps, get('token') ?? bearerToken(request));
     return r.valid ? { valid: true, token: r.claims } : { valid: false, reason: r.reason };
   });
 
-  app.post('/ims/revoke', async (request, reply) => {
+  // RFC 7009 and Adobe's invalidate_token/v2 (@adobe/aio-lib-ims's invalidateToken): 200 once
+  // the client authenticates, whatever the token (another client's is left alone).
+  for (const path of ['/ims/revoke', '/ims/invalidate_token/v2']) {
+    app.post(path, async (request, reply) => {
+      const get = await fields(request);
+      const integration = await client(request, get, path);
+      await revokeAccessToken(deps.store, integration, await currentCheck(deps, get('token')));
+      return reply.code(200).send({});
+    });
+  }
+
+  app.post(ENDPOINT_PATHS.introspection, async (request) => {
     const get = await fields(request);
-    const client = await authenticateClient(deps.store, get('client_id'), get('client_secret'));
-    const r = await currentClaims(deps, get('token'));
-    // RFC 7009: an invalid or unknown token is answered 200 as well; another client's token is
-    // left alone.
-    if (
-      r.valid &&
-      r.claims['client_id'] === client.clientId &&
-      typeof r.claims['jti'] === 'string'
-    ) {
-      await revokeTokenId(deps.store, r.claims['jti'], Number(r.claims['exp']) * 1000);
-    }
-    return reply.code(200).send({});
+    const integration = await client(request, get, ENDPOINT_PATHS.introspection);
+    return introspect(integration, await currentCheck(deps, get('token')));
   });
 
   app.get('/ims/profile/v1', async (request) => {
-    const header = request.headers.authorization ?? '';
-    const r = await currentClaims(
-      deps,
-      /^bearer /i.test(header) ? header.slice(7).trim() : undefined,
-    );
-    if (!r.valid) throw new ImsError('invalid_token', `the access token is ${r.reason}`, 401);
-    const userId = String(r.claims['user_id']);
+    const claims = await bearerClaims(deps, request);
+    const userId = String(claims['user_id']);
     return {
       userId,
       sub: userId,
       account_type: userId.endsWith('@techacct.adobe.com') ? 'technical' : 'user',
-      client_id: r.claims['client_id'],
+      client_id: claims['client_id'],
     };
   });
+
+  app.get('/ims/organizations/v6', async (request) =>
+    organizationsOf(deps.store, await bearerClaims(deps, request)),
+  );
 
   app.get('/ims/revocations', async () => readRevocations(deps.store));
-
-  app.get('/ims/.well-known/openid-configuration', async () => {
-    const base = deps.baseUrl();
-    return {
-      issuer: `${base}/ims`,
-      jwks_uri: `${base}/ims/keys`,
-      token_endpoint: `${base}/ims/token/v3`,
-      revocation_endpoint: `${base}/ims/revoke`,
-      userinfo_endpoint: `${base}/ims/profile/v1`,
-      grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
-      token_endpoint_auth_methods_supported: ['client_secret_post'],
-      id_token_signing_alg_values_supported: [...new Set(deps.signingKeys().map((k) => k.alg))],
-      response_types_supported: ['token'],
-      subject_types_supported: ['public'],
-    };
-  });
 }
