@@ -145,12 +145,9 @@ async function authenticateAssertion(
     throw fail('client_assertion expires more than an hour ahead');
   if (typeof claims.jti !== 'string' || claims.jti === '' || claims.jti.length > 256)
     throw fail('client_assertion jti must be a non-empty string');
-  const fresh = await deps.store.insertRecord(
-    NS.jti,
-    `${clientId}:assertion:${claims.jti}`,
-    now,
-    { expiresAt: (exp + SKEW_S) * 1000 },
-  );
+  const fresh = await deps.store.insertRecord(NS.jti, `${clientId}:assertion:${claims.jti}`, now, {
+    expiresAt: (exp + SKEW_S) * 1000,
+  });
   if (!fresh) throw fail('client_assertion jti was used already');
   return integration;
 }

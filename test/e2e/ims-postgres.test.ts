@@ -15,7 +15,7 @@ describe.runIf(base)('two IMS processes on one PostgreSQL store', () => {
   const schema = base ? freshSchemaUrl(base) : undefined;
   afterAll(() => schema?.drop());
 
-  it('share credentials, the replay cache, revocations and signing keys', async () => {
+  it('share one issuer, credentials, the replay cache, revocations and signing keys', async () => {
     const env = { LATCHKEY_CRYPTO_KEY_STORAGE: 'repository' };
     const [a, b] = await Promise.all([
       startServer(
@@ -28,8 +28,17 @@ describe.runIf(base)('two IMS processes on one PostgreSQL store', () => {
       ),
     ]);
     try {
+      expect(a.url).not.toBe(b.url);
       const jwksA = await (await fetch(`${a.url}/ims/keys`)).json();
       expect(await (await fetch(`${b.url}/ims/keys`)).json()).toEqual(jwksA);
+      // One issuer whatever the port: the address of whichever process recorded it first.
+      const discovery = async (url: string) =>
+        (await (await fetch(`${url}/ims/.well-known/openid-configuration`)).json()) as {
+          issuer: string;
+        };
+      const issuer = (await discovery(a.url)).issuer;
+      expect([`${a.url}/ims`, `${b.url}/ims`]).toContain(issuer);
+      expect((await discovery(b.url)).issuer).toBe(issuer);
 
       const created = await runCli(
         [
@@ -46,6 +55,7 @@ describe.runIf(base)('two IMS processes on one PostgreSQL store', () => {
       );
       expect(created.code, created.stderr).toBe(0);
       const { integration: i } = JSON.parse(created.stdout);
+      expect(`http://${i.imsEndpoint}/ims`).toBe(issuer);
       const jwt = async (jti: string) =>
         new SignJWT({
           [`http://x/s/ent_aem_cloud_api`]: true,
@@ -68,10 +78,17 @@ describe.runIf(base)('two IMS processes on one PostgreSQL store', () => {
         });
         return { status: res.status, body: (await res.json()) as Record<string, string> };
       };
-      // Credentials created through A's store work on B.
+      // Credentials created through A's store work on B; tokens of both name the one issuer.
       const jti = randomUUID();
       const first = await exchangeAt(b.url, await jwt(jti));
       expect(first.status).toBe(200);
+      const fromA = await exchangeAt(a.url, await jwt(randomUUID()));
+      const iss = (t: string) =>
+        JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).iss;
+      expect([iss(first.body.access_token!), iss(fromA.body.access_token!)]).toEqual([
+        issuer,
+        issuer,
+      ]);
       // The replay cache is shared: the same jti at A is refused.
       expect((await exchangeAt(a.url, await jwt(jti))).body.error).toBe('invalid_jti');
       // A token from B validates at A; revoked at A, it is revoked at B.

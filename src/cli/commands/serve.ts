@@ -16,6 +16,10 @@ export function serverFlags(cmd: Command): Command {
     .option('--config <file>', 'JSON configuration file')
     .option('--ims <url>', 'IMS whose access tokens this instance accepts')
     .option('--environment <id>', 'program and environment of this instance (default p1-e1)')
+    .option(
+      '--public-url <url>',
+      "(ims) the deployment's public URL for a new store; afterwards it must match the recorded one",
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent');
 }
 
@@ -32,6 +36,7 @@ export function flagsToOptions(
     logLevel: opts['logLevel'],
     'ims.url': opts['ims'],
     environment: opts['environment'],
+    'ims.publicUrl': opts['publicUrl'],
   };
 }
 

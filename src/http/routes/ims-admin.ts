@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseBasic } from '../../auth/basic.js';
 import { UnauthorizedError } from '../../errors.js';
-import { addCertificate, removeCertificate } from '../../ims/add-certificate.js';
 import type { TokenIssuer } from '../../ims/access-token.js';
+import { addCertificate, removeCertificate } from '../../ims/add-certificate.js';
 import { authenticateImsAdmin } from '../../ims/administrators.js';
 import { createCredentials } from '../../ims/credentials.js';
 import { devToken } from '../../ims/dev-token.js';

@@ -9,11 +9,7 @@ import { JWT_BEARER_GRANT, jwtBearerGrant } from '../../ims/jwt-bearer-grant.js'
 import { ENDPOINT_PATHS } from '../../ims/metadata.js';
 import { organizationsOf } from '../../ims/organizations.js';
 import type { PublicUrl } from '../../ims/public-url.js';
-import {
-  isRevokedBy,
-  readRevocations,
-  revokeAccessToken,
-} from '../../ims/revocation.js';
+import { isRevokedBy, readRevocations, revokeAccessToken } from '../../ims/revocation.js';
 import type { SigningKey } from '../../ims/signing-keys.js';
 import { checkAccessToken } from '../../ims/validate-token.js';
 import type { Store } from '../../store/types.js';
@@ -72,11 +68,11 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
   /** The client a request authenticates as; a client assertion's `aud` may name the issuer, the token endpoint or `path`. */
   const client = (request: FastifyRequest, get: Fields, path: string) => {
     const { url, issuer } = deps.publicUrl();
-    return authenticateClient(
-      deps.exchange,
-      presentedClient(request.headers.authorization, get),
-      [issuer, `${url}${ENDPOINT_PATHS.token}`, `${url}${path}`],
-    );
+    return authenticateClient(deps.exchange, presentedClient(request.headers.authorization, get), [
+      issuer,
+      `${url}${ENDPOINT_PATHS.token}`,
+      `${url}${path}`,
+    ]);
   };
 
   for (const path of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt']) {
