@@ -3,6 +3,7 @@ import type { RepositoryContext } from '../repository/context.js';
 import { ANONYMOUS, type Subject } from '../repository/subject.js';
 import { authenticatePassword } from '../repository/users/authenticate-password.js';
 import { parseBasic } from './basic.js';
+import { type CredentialThrottle, throttledCheck } from './throttle.js';
 
 /** What an authentication handler sees of a request. */
 export interface Credentials {
@@ -26,12 +27,17 @@ export type AuthHandler = (
   credentials: Credentials,
 ) => Authenticated | undefined | Promise<Authenticated | undefined>;
 
-/** HTTP Basic against repository users (as `curl -u admin:…` against AEM). */
-export function basicHandler(ctx: RepositoryContext): AuthHandler {
-  return ({ authorization }) => {
+/**
+ * HTTP Basic against repository users (as `curl -u admin:…` against AEM), throttled like the
+ * login form: every Basic request is a password guess an attacker gets for free otherwise.
+ */
+export function basicHandler(ctx: RepositoryContext, throttle: CredentialThrottle): AuthHandler {
+  return ({ authorization, remoteAddress }) => {
     const basic = parseBasic(authorization);
     if (!basic) return undefined; // synchronously: most requests carry no Basic credentials
-    return authenticatePassword(ctx, basic.user, basic.password).then((subject) => {
+    return throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>
+      authenticatePassword(ctx, basic.user, basic.password),
+    ).then((subject) => {
       if (!subject) throw new UnauthorizedError('invalid user name or password');
       return { subject };
     });

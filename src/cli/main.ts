@@ -18,6 +18,7 @@ import { protectCommands } from './commands/protect.js';
 import { serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
 import { tokenCommands } from './commands/token.js';
+import { usersCommands } from './commands/users.js';
 
 const program = new Command();
 program
@@ -48,5 +49,6 @@ aemCommands(program);
 credentialsCommands(program);
 tokenCommands(program);
 imsCommands(program);
+usersCommands(program);
 
 await program.parseAsync(process.argv);

@@ -104,6 +104,24 @@ export const OPTIONS = {
     env: 'LATCHKEY_SECURITY_PASSWORD_HASH_COST',
     doc: 'scrypt cost (log2 N, r=8, p=1) for new password hashes. Existing hashes keep their own cost.',
   },
+  'security.maxConcurrentHashes': {
+    kind: { type: 'int', min: 1, max: 64 },
+    default: 2,
+    env: 'LATCHKEY_SECURITY_MAX_CONCURRENT_HASHES',
+    doc: 'Most password hashes (scrypt, 32 MB each at cost 15) computed at once in this process; the rest of the thread pool stays free for token signing and I/O.',
+  },
+  'security.maxQueuedHashes': {
+    kind: { type: 'int', min: 0, max: 10_000 },
+    default: 16,
+    env: 'LATCHKEY_SECURITY_MAX_QUEUED_HASHES',
+    doc: 'Most password checks waiting for a hashing slot; beyond it a check is refused at once with 503 and Retry-After: 1.',
+  },
+  'security.allowedOrigins': {
+    kind: { type: 'string' },
+    default: undefined,
+    env: 'LATCHKEY_SECURITY_ALLOWED_ORIGINS',
+    doc: "Comma-separated origins (https://host[:port]) besides the server's own whose pages may send writes (POST, PUT, DELETE, PATCH) with a browser's credentials. A write whose Origin or Referer names any other origin is refused (403 csrf_origin).",
+  },
   'http.bodyLimit': {
     kind: { type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
     default: 1024 * 1024,
@@ -150,13 +168,13 @@ export const OPTIONS = {
     kind: { type: 'int', min: 1, max: 1_000_000 },
     default: 5,
     env: 'LATCHKEY_THROTTLE_MAX_FAILURES_PER_USER',
-    doc: 'Failed logins for one user name within throttle.windowMs before further attempts get 429.',
+    doc: "Failed credential checks (login form, HTTP Basic, IMS administrators, client secrets) for one user name or client id from one client address within throttle.windowMs before further attempts from that address get 429. Attempts from other addresses are not affected, so nobody can lock an account's owner out.",
   },
   'throttle.maxFailuresPerAddress': {
     kind: { type: 'int', min: 1, max: 1_000_000 },
     default: 20,
     env: 'LATCHKEY_THROTTLE_MAX_FAILURES_PER_ADDRESS',
-    doc: 'Failed logins from one client address within throttle.windowMs before further attempts get 429.',
+    doc: 'Failed credential checks from one client address (any user name; IPv6 by /64) within throttle.windowMs before further attempts from it get 429.',
   },
   'throttle.windowMs': {
     kind: { type: 'int', min: 1000, max: 86_400_000 },

@@ -14,7 +14,14 @@ export interface Config {
   readonly logLevel: string;
   readonly adminPassword: string | undefined;
   readonly tls: { readonly cert: string; readonly key: string } | undefined;
-  readonly security: { readonly anonymous: boolean; readonly passwordHashCost: number };
+  readonly security: {
+    readonly anonymous: boolean;
+    readonly passwordHashCost: number;
+    readonly maxConcurrentHashes: number;
+    readonly maxQueuedHashes: number;
+    /** Origins besides the server's own that may send writes (`https://host[:port]`). */
+    readonly allowedOrigins: readonly string[];
+  };
   readonly http: {
     readonly bodyLimit: number;
     readonly maxPathLength: number;
@@ -119,6 +126,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     security: {
       anonymous: (values.get('security.anonymous') as boolean | undefined) ?? role === 'publish',
       passwordHashCost: values.get('security.passwordHashCost') as number,
+      maxConcurrentHashes: values.get('security.maxConcurrentHashes') as number,
+      maxQueuedHashes: values.get('security.maxQueuedHashes') as number,
+      allowedOrigins: parseOrigins(values.get('security.allowedOrigins') as string | undefined),
     },
     http: {
       bodyLimit: values.get('http.bodyLimit') as number,
@@ -224,6 +234,35 @@ function parseValue(name: string, kind: OptionKind, raw: Raw, secret: boolean): 
       return value;
     }
   }
+}
+
+function parseOrigins(list: string | undefined): string[] {
+  if (list === undefined) return [];
+  return list
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let url: URL;
+      try {
+        url = new URL(o);
+      } catch {
+        throw new ConfigError(
+          'security.allowedOrigins',
+          `security.allowedOrigins: ${JSON.stringify(o)} is not an origin such as https://host:8443`,
+        );
+      }
+      if (
+        !['http:', 'https:'].includes(url.protocol) ||
+        (url.pathname !== '/' && url.pathname !== '')
+      ) {
+        throw new ConfigError(
+          'security.allowedOrigins',
+          `security.allowedOrigins: ${JSON.stringify(o)} must be scheme://host[:port] with no path`,
+        );
+      }
+      return url.origin;
+    });
 }
 
 function normalizeDb(db: string | undefined, data: string, role: Role, cwd: string): string {

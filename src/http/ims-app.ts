@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { CredentialThrottle } from '../auth/throttle.js';
 import type { Config } from '../config/load.js';
 import type { HealthCheck } from '../health/registry.js';
 import type { TokenIssuer } from '../ims/access-token.js';
@@ -35,6 +36,10 @@ export interface ImsAppOptions {
 export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstance> {
   const { config, store, publicUrl } = options;
   const app = await createApp(config, options.logger);
+  // One throttle for every credential check of this IMS: administrators and clients.
+  const throttle = new CredentialThrottle(config.throttle);
+  throttle.onEvent = (e) =>
+    app.log.warn({ user: e.user, address: e.address, kind: e.kind }, `${e.kind} ${e.event}`);
   const tokenIssuer: TokenIssuer = {
     get issuer() {
       return publicUrl().issuer;
@@ -42,7 +47,7 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     as: config.ims.asClaim,
   };
   const exchange: ExchangeDeps = { store, signingKey: options.signingKey, tokenIssuer };
-  imsEndpoints(app, { store, exchange, signingKeys: options.signingKeys, publicUrl });
+  imsEndpoints(app, { store, exchange, signingKeys: options.signingKeys, publicUrl, throttle });
   imsDiscoveryRoutes(app, publicUrl);
   imsAdminRoutes(app, {
     store,
@@ -50,6 +55,7 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     publicUrl,
     tokenIssuer,
     passwordHashCost: config.security.passwordHashCost,
+    throttle,
   });
   healthRoutes(app, options.health);
   return app;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { AuthHandler, Credentials } from '../auth/authenticate.js';
 import { createAuthenticator } from '../auth/authenticate.js';
-import type { LoginThrottle } from '../auth/throttle.js';
+import type { CredentialThrottle } from '../auth/throttle.js';
 import { TokenRefusedError, type TokenServices } from '../auth/tokens/handler.js';
 import type { Config } from '../config/load.js';
 import type { KeyringHolder } from '../crypto/holder.js';
@@ -24,7 +24,8 @@ export interface InstanceAppOptions {
   readonly health: readonly HealthCheck[];
   readonly keys: KeyringHolder;
   readonly tokens: TokenServices;
-  readonly throttle: LoginThrottle;
+  /** Throttles every credential check of this app (the Basic handler in `auth` shares it). */
+  readonly throttle: CredentialThrottle;
   /** A pino logger configuration, `false` for none (tests). Default: JSON lines at config.logLevel. */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -42,6 +43,8 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
   const { config, ctx } = options;
   const app = await createApp(config, options.logger);
 
+  options.throttle.onEvent = (e) =>
+    app.log.warn({ user: e.user, address: e.address, kind: e.kind }, `${e.kind} ${e.event}`);
   const authenticate = createAuthenticator(options.auth);
   // Reference-type decorations are shared between requests: start from null, set per request.
   app.decorateRequest('subject', null as unknown as Subject);

@@ -6,8 +6,8 @@ import { nameOf, parentPath } from './path.js';
 import { fromStored, renderProperty } from './properties.js';
 import type { Subject } from './subject.js';
 
-/** Never rendered: password hashes, and the login-token store under each user. */
-const HIDDEN_PROPERTIES = new Set(['rep:password']);
+/** Never rendered: password hashes, session bookkeeping, and the login-token store under each user. */
+const HIDDEN_PROPERTIES = new Set(['rep:password', 'latchkey:sessionsValidAfter']);
 const HIDDEN_NODES = new Set(['.tokens']);
 
 export type Rendering =

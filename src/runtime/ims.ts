@@ -14,6 +14,7 @@ import { SigningKeyRing } from '../ims/signing-keys.js';
 
 const SIGNING_KEY_REFRESH_MS = 60_000;
 
+import { limitHashing } from '../repository/users/password.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { baseUrlOf, listen } from './listen.js';
@@ -39,6 +40,10 @@ export async function startIms(
   options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
 ): Promise<RunningIms> {
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  limitHashing({
+    maxConcurrent: config.security.maxConcurrentHashes,
+    maxQueued: config.security.maxQueuedHashes,
+  });
   const store = await openStore(config.db);
   let app: FastifyInstance | undefined;
   try {

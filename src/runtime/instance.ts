@@ -4,7 +4,7 @@ import { basicHandler } from '../auth/authenticate.js';
 import { bearerHandler } from '../auth/bearer/handler.js';
 import { JwksCache } from '../auth/bearer/jwks-cache.js';
 import { RevocationPoller } from '../auth/bearer/revocations.js';
-import { LoginThrottle } from '../auth/throttle.js';
+import { CredentialThrottle } from '../auth/throttle.js';
 import { type TokenServices, tokenHandler } from '../auth/tokens/handler.js';
 import { TokenSettingsCache } from '../auth/tokens/settings.js';
 import type { Config } from '../config/load.js';
@@ -16,6 +16,7 @@ import { storeCheck } from '../health/store-check.js';
 import { buildInstanceApp } from '../http/instance-app.js';
 import { type BootstrapResult, bootstrapRepository } from '../repository/bootstrap.js';
 import { createRepositoryContext, type RepositoryContext } from '../repository/context.js';
+import { limitHashing } from '../repository/users/password.js';
 import { UserStatusCache } from '../repository/users/user-status.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -43,6 +44,10 @@ export async function startInstance(
   options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
 ): Promise<RunningInstance> {
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  limitHashing({
+    maxConcurrent: config.security.maxConcurrentHashes,
+    maxQueued: config.security.maxQueuedHashes,
+  });
   const store = await openStore(config.db);
   let app: FastifyInstance | undefined;
   try {
@@ -76,11 +81,12 @@ export async function startInstance(
       secure: config.tls !== undefined || config.tokens.secureCookie,
       bindAddress: config.tokens.bindAddress,
     };
+    const throttle = new CredentialThrottle(config.throttle);
     app = await buildInstanceApp({
       config,
       ctx,
       auth: [
-        basicHandler(ctx),
+        basicHandler(ctx, throttle),
         bearerHandler({
           ctx,
           jwks: config.ims.url ? new JwksCache(config.ims.url) : undefined,
@@ -91,7 +97,7 @@ export async function startInstance(
         tokenHandler(tokens),
       ],
       tokens,
-      throttle: new LoginThrottle(config.throttle),
+      throttle,
       health: [
         storeCheck(store),
         cryptoCheck(keys),

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { OptionName } from '../../src/config/defaults.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { ServiceCredentials } from '../../src/ims/credentials.js';
 import { createCredentials } from '../../src/ims/credentials.js';
@@ -9,7 +10,10 @@ import { type RunningIms, startIms } from '../../src/runtime/ims.js';
 export const IMS_ADMIN_PASSWORD = 'ims-admin-password';
 
 /** A listening IMS on a free port, on a fresh SQLite store. */
-export async function testIms(): Promise<
+export async function testIms(
+  flags: Partial<Record<OptionName, unknown>> = {},
+  options: { logLines?: string[] } = {},
+): Promise<
   RunningIms & {
     endpoint: string;
     dataDir: string;
@@ -26,9 +30,14 @@ export async function testIms(): Promise<
       logLevel: 'silent',
       adminPassword: IMS_ADMIN_PASSWORD,
       'security.passwordHashCost': 10,
+      ...flags,
     },
   });
-  const ims = await startIms(config, { logger: false });
+  const lines = options.logLines;
+  const logger = lines
+    ? { level: 'info', stream: { write: (line: string) => void lines.push(line) } }
+    : false;
+  const ims = await startIms(config, { logger });
   const endpoint = ims.url.replace(/^https?:\/\//, '');
   return {
     ...ims,

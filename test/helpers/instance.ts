@@ -17,12 +17,13 @@ export interface TestInstance extends RunningInstance {
 }
 
 /**
- * An in-process instance (not listening: use `app.inject`) on a fresh SQLite store, with a cheap
- * password hash so that tests stay fast.
+ * An in-process instance on a fresh SQLite store, with a cheap password hash so that tests stay
+ * fast. Not listening (use `app.inject`) unless `listen` is set: then on 127.0.0.1 and a free
+ * port, at `url`, for tests that speak real HTTP.
  */
 export async function testInstance(
   flags: Partial<Record<OptionName, unknown>> = {},
-  options: { logLines?: string[] } = {},
+  options: { logLines?: string[]; listen?: boolean } = {},
 ): Promise<TestInstance> {
   const data = mkdtempSync(join(tmpdir(), 'lk-test-'));
   const config = loadConfig({
@@ -32,6 +33,7 @@ export async function testInstance(
       adminPassword: ADMIN_PASSWORD,
       'security.passwordHashCost': 10,
       logLevel: 'silent',
+      ...(options.listen ? { port: 0 } : {}),
       ...flags,
     },
   });
@@ -40,7 +42,7 @@ export async function testInstance(
   const logger = lines
     ? { level: 'info', stream: { write: (line: string) => void lines.push(line) } }
     : false;
-  const instance = await startInstance(config, { listen: false, logger });
+  const instance = await startInstance(config, { listen: options.listen === true, logger });
   return {
     ...instance,
     data,

@@ -1,7 +1,7 @@
 import { LatchkeyError } from '../../errors.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import { subjectFor } from '../../repository/users/subject-for.js';
-import type { UserStatusCache } from '../../repository/users/user-status.js';
+import { sessionRefusal, type UserStatusCache } from '../../repository/users/user-status.js';
 import type { AuthHandler } from '../authenticate.js';
 import type { JwksCache } from './jwks-cache.js';
 import type { RevocationPoller } from './revocations.js';
@@ -60,16 +60,15 @@ export function bearerHandler(services: BearerServices): AuthHandler {
     }
     // The cached status first: a technical account's service user is created (a store read and
     // write) only when it is missing, not looked up on every request.
-    let status = await services.users.status(claims.userId, now);
-    if (status === 'missing' && claims.userId.endsWith('@techacct.adobe.com')) {
+    let state = await services.users.status(claims.userId, now);
+    if (state.status === 'missing' && claims.userId.endsWith('@techacct.adobe.com')) {
       await ensureServiceUser(services.ctx, claims.userId);
-      status = await services.users.status(claims.userId, now);
+      state = await services.users.status(claims.userId, now);
     }
-    if (status !== 'active') {
-      throw refused(
-        `user ${claims.userId} ${status === 'missing' ? 'does not exist' : 'is disabled'} on this instance`,
-      );
-    }
+    // A user token issued before the user's password changed (or the user was disabled,
+    // re-created or logged out) is refused like a login token.
+    const refusal = sessionRefusal(claims.userId, state, claims.createdAt);
+    if (refusal) throw refused(refusal);
     return { subject: await subjectFor(services.ctx, claims.userId) };
   };
 

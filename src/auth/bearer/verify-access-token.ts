@@ -7,6 +7,8 @@ export interface AccessClaims {
   readonly environment: string | undefined;
   readonly expiresAt: number;
   readonly issuedAt: number | undefined;
+  /** Issue time in ms (IMS's `created_at`, else `iat`), for comparing with a user's changes. */
+  readonly createdAt: number | undefined;
   readonly jti: string | undefined;
 }
 
@@ -76,6 +78,12 @@ export function verifyAccessToken(
       environment: typeof p['env'] === 'string' ? p['env'] : undefined,
       expiresAt: p['exp'] * 1000,
       issuedAt: typeof p['iat'] === 'number' ? p['iat'] * 1000 : undefined,
+      createdAt:
+        typeof p['created_at'] === 'string' && /^\d{1,15}$/.test(p['created_at'])
+          ? Number(p['created_at'])
+          : typeof p['iat'] === 'number'
+            ? p['iat'] * 1000
+            : undefined,
       jti: typeof p['jti'] === 'string' ? p['jti'] : undefined,
     },
   };

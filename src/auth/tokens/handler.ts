@@ -3,7 +3,7 @@ import { LatchkeyError } from '../../errors.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import type { Subject } from '../../repository/subject.js';
 import { peekSubject, subjectFor } from '../../repository/users/subject-for.js';
-import type { UserStatusCache } from '../../repository/users/user-status.js';
+import { sessionRefusal, type UserStatusCache } from '../../repository/users/user-status.js';
 import type { AuthHandler } from '../authenticate.js';
 import { clearedTokenCookie, readCookie, TOKEN_COOKIE, tokenCookie } from './cookie.js';
 import { ENCAPSULATED_PREFIX, issueEncapsulated, verifyEncapsulated } from './encapsulated.js';
@@ -95,7 +95,8 @@ export function tokenHandler(services: TokenServices): AuthHandler {
     const hit = verified.get(services.keys.keyring, token, now);
     if (!settings || !hit || now - hit.issuedAt >= (hit.expiresAt - hit.issuedAt) / 2)
       return undefined;
-    if (services.users.peek(hit.userId, now) !== 'active') return undefined;
+    const state = services.users.peek(hit.userId, now);
+    if (!state || sessionRefusal(hit.userId, state, hit.issuedAt) !== undefined) return undefined;
     const subject = peekSubject(services.ctx, hit.userId);
     return subject ? { subject } : undefined;
   };
@@ -131,12 +132,8 @@ export function tokenHandler(services: TokenServices): AuthHandler {
     } else {
       return refuse('not a login-token latchkey issued');
     }
-    const status = await services.users.status(userId, now);
-    if (status !== 'active') {
-      return refuse(
-        `user ${userId} ${status === 'missing' ? 'does not exist' : 'is disabled'} on this instance`,
-      );
-    }
+    const refusal = sessionRefusal(userId, await services.users.status(userId, now), issuedAt);
+    if (refusal) return refuse(refusal);
     const subject: Subject = await subjectFor(services.ctx, userId);
     if (now - issuedAt < (expiresAt - issuedAt) / 2) return { subject };
     if (statefulPath && !settings.encapsulated) {

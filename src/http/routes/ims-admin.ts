@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseBasic } from '../../auth/basic.js';
+import { type CredentialThrottle, throttledCheck } from '../../auth/throttle.js';
 import { UnauthorizedError } from '../../errors.js';
 import type { TokenIssuer } from '../../ims/access-token.js';
 import { addCertificate, removeCertificate } from '../../ims/add-certificate.js';
@@ -20,6 +21,7 @@ export interface ImsAdminDeps {
   /** The issuer and `as` claim of development tokens. */
   readonly tokenIssuer: TokenIssuer;
   readonly passwordHashCost: number;
+  readonly throttle: CredentialThrottle;
 }
 
 /**
@@ -32,12 +34,12 @@ export interface ImsAdminDeps {
 export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
   const requireAdmin = async (request: FastifyRequest) => {
     const basic = parseBasic(request.headers.authorization);
-    if (
-      !basic ||
-      !(await authenticateImsAdmin(deps.store, basic.user, basic.password, deps.passwordHashCost))
-    ) {
-      throw new UnauthorizedError('IMS administrator credentials required');
-    }
+    const ok =
+      basic &&
+      (await throttledCheck(deps.throttle, 'ims-admin', basic.user, request.ip, () =>
+        authenticateImsAdmin(deps.store, basic.user, basic.password, deps.passwordHashCost),
+      ));
+    if (!ok) throw new UnauthorizedError('IMS administrator credentials required');
   };
 
   app.post('/ims/admin/credentials', async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type CredentialThrottle, throttledCheck } from '../../auth/throttle.js';
 import { LatchkeyError } from '../../errors.js';
 import { authenticateClient } from '../../ims/authenticate-client.js';
 import { clientCredentials } from '../../ims/client-credentials.js';
@@ -22,6 +23,8 @@ export interface ImsEndpointDeps {
   readonly signingKeys: () => readonly SigningKey[];
   /** The deployment's public URL: one for every IMS process sharing the store. */
   readonly publicUrl: () => PublicUrl;
+  /** Throttles client authentication failures per client id and address. */
+  readonly throttle: CredentialThrottle;
 }
 
 type Fields = (name: string) => string | undefined;
@@ -66,13 +69,33 @@ async function bearerClaims(deps: ImsEndpointDeps, request: FastifyRequest) {
  */
 export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
   /** The client a request authenticates as; a client assertion's `aud` may name the issuer, the token endpoint or `path`. */
-  const client = (request: FastifyRequest, get: Fields, path: string) => {
+  const client = async (request: FastifyRequest, get: Fields, path: string) => {
     const { url, issuer } = deps.publicUrl();
-    return authenticateClient(deps.exchange, presentedClient(request.headers.authorization, get), [
-      issuer,
-      `${url}${ENDPOINT_PATHS.token}`,
-      `${url}${path}`,
-    ]);
+    const presented = presentedClient(request.headers.authorization, get);
+    // Every failed client authentication (wrong secret, unknown client, bad assertion) counts
+    // against the client id and the caller's address, like a wrong password.
+    let refusal: unknown;
+    const integration = await throttledCheck(
+      deps.throttle,
+      'client',
+      presented.clientId ?? '',
+      request.ip,
+      async () => {
+        try {
+          return await authenticateClient(deps.exchange, presented, [
+            issuer,
+            `${url}${ENDPOINT_PATHS.token}`,
+            `${url}${path}`,
+          ]);
+        } catch (err) {
+          if (!(err instanceof LatchkeyError) || err.code !== 'invalid_client') throw err;
+          refusal = err;
+          return undefined;
+        }
+      },
+    );
+    if (!integration) throw refusal;
+    return integration;
   };
 
   for (const path of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt']) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { LoginThrottle } from '../../auth/throttle.js';
+import { type CredentialThrottle, throttledCheck } from '../../auth/throttle.js';
 import { clearedTokenCookie, readCookie, TOKEN_COOKIE } from '../../auth/tokens/cookie.js';
 import { issueToken, type TokenServices } from '../../auth/tokens/handler.js';
 import { revokeStateful, verifyStateful } from '../../auth/tokens/stateful.js';
@@ -25,7 +25,11 @@ function safeRedirect(resource: string | undefined): string | undefined {
  * `resource`) sets the `login-token` cookie; `GET /system/sling/logout` ends the session;
  * `GET /libs/granite/security/currentuser.json` says who is signed in.
  */
-export function loginRoutes(app: FastifyInstance, tokens: TokenServices, throttle: LoginThrottle) {
+export function loginRoutes(
+  app: FastifyInstance,
+  tokens: TokenServices,
+  throttle: CredentialThrottle,
+) {
   app.post('/j_security_check', async (request, reply) => {
     const form = await readForm(request);
     const user = field(form, 'j_username') ?? '';
@@ -33,25 +37,12 @@ export function loginRoutes(app: FastifyInstance, tokens: TokenServices, throttl
     if (user === '' || password === '') {
       throw new LatchkeyError('invalid_request', 'j_username and j_password are required', 400);
     }
-    const wait = throttle.retryAfter(user, request.ip);
-    if (wait > 0) {
-      request.log.warn({ user, address: request.ip }, 'login throttled');
-      throw new LatchkeyError(
-        'too_many_requests',
-        `too many failed logins; retry in ${wait} s`,
-        429,
-        {
-          'retry-after': String(wait),
-        },
-      );
-    }
-    const subject = await authenticatePassword(tokens.ctx, user, password);
+    const subject = await throttledCheck(throttle, 'login', user, request.ip, () =>
+      authenticatePassword(tokens.ctx, user, password),
+    );
     if (!subject) {
-      throttle.failed(user, request.ip);
-      request.log.warn({ user, address: request.ip }, 'login failed');
       throw new LatchkeyError('invalid_credentials', 'invalid user name or password', 403);
     }
-    throttle.succeeded(user);
     const settings = await tokens.settings.get();
     reply.header(
       'set-cookie',

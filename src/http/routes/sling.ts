@@ -16,6 +16,7 @@ import { deleteAuthorizable } from '../../repository/users/delete-authorizable.j
 import { disableUser } from '../../repository/users/disable-user.js';
 import { updateMembership } from '../../repository/users/membership.js';
 import { isAuthorizable } from '../../repository/users/paths.js';
+import { endSessions } from '../../repository/users/sessions.js';
 import { field, has, readForm } from '../read-form.js';
 import { repositorySubject } from '../request-context.js';
 import { slingStatus } from './sling-responses.js';
@@ -146,7 +147,10 @@ function sendJson(reply: FastifyReply, status: number, body: unknown, tidy: bool
   return reply.send(tidy ? JSON.stringify(body, null, 2) : JSON.stringify(body));
 }
 
-/** `deleteAuthorizable`, `addMembers`/`removeMembers`, `rep:password`, `disableUser` on a path. */
+/**
+ * `deleteAuthorizable`, `addMembers`/`removeMembers`, `rep:password`, `disableUser`, `endSessions`
+ * on a path.
+ */
 async function authorizableOperation(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -179,10 +183,14 @@ async function authorizableOperation(
     await disableUser(ctx, subject, id, field(form, 'disableUser') ?? '');
     done = true;
   }
+  if (has(form, 'endSessions')) {
+    await endSessions(ctx, subject, id);
+    done = true;
+  }
   if (!done) {
     throw new LatchkeyError(
       'invalid_request',
-      'users and groups change through deleteAuthorizable, addMembers, removeMembers, rep:password or disableUser',
+      'users and groups change through deleteAuthorizable, addMembers, removeMembers, rep:password, disableUser or endSessions',
       400,
     );
   }

@@ -5,8 +5,12 @@ import { requireAdmin } from '../require-admin.js';
 import type { Subject } from '../subject.js';
 import { hashPassword } from './password.js';
 import { findUser } from './paths.js';
+import { endSessionsIn } from './sessions.js';
 
-/** Sets a user's password (administrators only). */
+/**
+ * Sets a user's password (administrators only) and ends the user's sessions: every login token
+ * and IMS user token issued before the change stops working.
+ */
 export async function changePassword(
   ctx: RepositoryContext,
   actor: Subject,
@@ -19,9 +23,14 @@ export async function changePassword(
   await ctx.store.transaction(async (tx) => {
     const user = await findUser(tx, userId);
     if (user?.primaryType !== 'rep:User') throw new NotFoundError('no such user');
-    await tx.putNode({
-      ...user,
-      properties: { ...user.properties, 'rep:password': toStored(stringProperty(hash)) },
-    });
+    await endSessionsIn(
+      tx,
+      {
+        ...user,
+        properties: { ...user.properties, 'rep:password': toStored(stringProperty(hash)) },
+      },
+      Date.now(),
+    );
   });
+  ctx.access.invalidate();
 }

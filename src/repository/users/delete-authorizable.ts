@@ -4,7 +4,8 @@ import type { RepositoryContext } from '../context.js';
 import { readString, readStrings, stringProperty, toStored } from '../properties.js';
 import { requireAdmin } from '../require-admin.js';
 import { ADMIN_ID, ADMINISTRATORS, type Subject } from '../subject.js';
-import { GROUP_TYPE, GROUPS_ROOT, isAuthorizable } from './paths.js';
+import { GROUP_TYPE, GROUPS_ROOT, isAuthorizable, USER_TYPES } from './paths.js';
+import { DELETED_NS } from './sessions.js';
 
 /**
  * `deleteAuthorizable` posted to a user's or group's path. Administrators only; `admin`,
@@ -25,6 +26,8 @@ export async function deleteAuthorizable(
       throw new ForbiddenError(`${id} cannot be deleted`);
     }
     await tx.deleteTree(path);
+    // Remembered so that a user created again with this id starts with no session.
+    if (USER_TYPES.has(node.primaryType)) await tx.putRecord(DELETED_NS, id, Date.now());
     await tx.deleteRecord(ACL_NS, path);
     await tx.deleteRecords(ACL_NS, { prefix: `${path}/` });
     for (const group of await tx.listDescendants(GROUPS_ROOT, { maxDepth: 2, limit: 100_000 })) {

@@ -4,6 +4,7 @@ import { stringProperty, toStored } from '../properties.js';
 import { requireAdmin } from '../require-admin.js';
 import { ADMIN_ID, type Subject } from '../subject.js';
 import { findUser } from './paths.js';
+import { endSessionsIn } from './sessions.js';
 
 /**
  * `disableUser=<reason>` posted to a user's path disables the user (no login, no token);
@@ -23,7 +24,9 @@ export async function disableUser(
     const { 'rep:disabled': _old, ...rest } = user.properties;
     const properties =
       reason === '' ? rest : { ...rest, 'rep:disabled': toStored(stringProperty(reason)) };
-    await tx.putNode({ ...user, properties });
+    // Disabling ends the user's sessions; enabling again revives none of them.
+    if (reason === '') await tx.putNode({ ...user, properties });
+    else await endSessionsIn(tx, { ...user, properties }, Date.now());
   });
   ctx.access.invalidate();
 }

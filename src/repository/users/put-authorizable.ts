@@ -3,6 +3,7 @@ import { ensureNode } from '../ensure-node.js';
 import { parentPath } from '../path.js';
 import { stringProperty, toStored } from '../properties.js';
 import { GROUP_TYPE, groupPath, userPath } from './paths.js';
+import { DELETED_NS, SESSIONS_VALID_AFTER, validAfterProperty } from './sessions.js';
 
 export type AuthorizableKind = 'user' | 'system' | 'group';
 
@@ -24,6 +25,10 @@ export async function putAuthorizable(
   extra: Record<string, Json> = {},
 ): Promise<string> {
   const path = kind === 'group' ? groupPath(id) : userPath(id);
+  // A user deleted and created again with the same id inherits none of the old sessions: tokens
+  // issued before the deletion stay refused. (A user created for the first time accepts a token
+  // issued before, such as an IMS development token made first.)
+  const deleted = kind === 'group' ? undefined : await tx.getRecord(DELETED_NS, id);
   await ensureNode(tx, parentPath(path), 'rep:AuthorizableFolder', 'rep:AuthorizableFolder');
   await tx.putNode({
     path,
@@ -31,6 +36,7 @@ export async function putAuthorizable(
     properties: {
       'rep:authorizableId': toStored(stringProperty(id)),
       'rep:principalName': toStored(stringProperty(id)),
+      ...(deleted ? { [SESSIONS_VALID_AFTER]: validAfterProperty(Number(deleted.value)) } : {}),
       ...extra,
     },
   });

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { createRepositoryContext } from '../../repository/context.js';
+import { ADMIN_ID, makeSubject } from '../../repository/subject.js';
+import { endSessions } from '../../repository/users/sessions.js';
+import { fail } from '../fail.js';
+import { keyFlags, withKeyLocation } from '../key-location.js';
+
+/** `latchkey users logout ID`: ends every session of a user, as an administrator would. */
+export function usersCommands(program: Command) {
+  const users = program.command('users').description('repository users');
+  keyFlags(
+    users
+      .command('logout')
+      .description(
+        'end every session of a user: stateful tokens are removed, encapsulated and IMS user tokens issued before now are refused (by running instances on this store within tokens.userCacheMs, 5 s)',
+      )
+      .argument('<id>', 'the user id'),
+  ).action(async (id: string, opts: Record<string, string | undefined>) => {
+    try {
+      await withKeyLocation(opts, async ({ store }) => {
+        // Whoever can run this command owns the data folder: it acts as the administrator.
+        await endSessions(createRepositoryContext(store), makeSubject(ADMIN_ID, []), id);
+      });
+      process.stdout.write(
+        `sessions of ${id} ended: refused at once by this store, by running instances within tokens.userCacheMs (5 s by default)\n`,
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
