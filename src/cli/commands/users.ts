@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { createRepositoryContext } from '../../repository/context.js';
-import { ADMIN_ID, makeSubject } from '../../repository/subject.js';
-import { endSessions } from '../../repository/users/sessions.js';
 import { fail } from '../fail.js';
 import { keyFlags, withKeyLocation } from '../key-location.js';
 
@@ -17,6 +14,9 @@ export function usersCommands(program: Command) {
       .argument('<id>', 'the user id'),
   ).action(async (id: string, opts: Record<string, string | undefined>) => {
     try {
+      const { createRepositoryContext } = await import('../../repository/context.js');
+      const { ADMIN_ID, makeSubject } = await import('../../repository/subject.js');
+      const { endSessions } = await import('../../repository/users/sessions.js');
       await withKeyLocation(opts, async ({ store }) => {
         // Whoever can run this command owns the data folder: it acts as the administrator.
         await endSessions(createRepositoryContext(store), makeSubject(ADMIN_ID, []), id);
