@@ -8,7 +8,12 @@ let ims: Awaited<ReturnType<typeof testIms>>;
 let creds: ServiceCredentials;
 let other: ServiceCredentials;
 beforeAll(async () => {
-  ims = await testIms();
+  // Many refused assertions from one address on purpose: the throttle (test/security/) would
+  // answer 429 after five.
+  ims = await testIms({
+    'throttle.maxFailuresPerUser': 1000,
+    'throttle.maxFailuresPerAddress': 1000,
+  });
   creds = await ims.credentials();
   other = await ims.credentials();
 });
