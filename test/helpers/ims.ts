@@ -9,7 +9,7 @@ import { type RunningIms, startIms } from '../../src/runtime/ims.js';
 
 export const IMS_ADMIN_PASSWORD = 'ims-admin-password';
 
-/** A listening IMS on a free port, on a fresh SQLite store. */
+/** A listening IMS on a free port, on a fresh SQLite store; `flags` adds options (TLS…). */
 export async function testIms(
   flags: Partial<Record<OptionName, unknown>> = {},
   options: { logLines?: string[] } = {},
@@ -38,7 +38,7 @@ export async function testIms(
     ? { level: 'info', stream: { write: (line: string) => void lines.push(line) } }
     : false;
   const ims = await startIms(config, { logger });
-  const endpoint = ims.url.replace(/^https?:\/\//, '');
+  const endpoint = ims.publicUrl.imsEndpoint;
   return {
     ...ims,
     endpoint,

@@ -1,116 +1,49 @@
-import { createPrivateKey, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceCredentials } from '../../src/ims/credentials.js';
-import { testIms } from '../helpers/ims.js';
-import { type TestInstance, testInstance } from '../helpers/instance.js';
+import { type HttpsDeployment, httpsDeployment } from '../helpers/interop.js';
 
-interface TokenResult {
-  access_token: { token: string; expiry: number };
-  payload: Record<string, unknown>;
-}
-// The real, unmodified @adobe/aio-lib-ims from npm; its Ims instance's `endpoint` set to latchkey's IMS.
-const { Ims } = (await import('@adobe/aio-lib-ims')) as unknown as {
-  Ims: (new (
-    env?: string,
-  ) => {
-    endpoint: string;
-    exchangeJwtToken(clientId: string, secret: string, jwt: string): Promise<TokenResult>;
-    getAccessTokenByClientCredentials(
-      clientId: string,
-      secret: string,
-      orgId: string,
-      scopes?: string[],
-    ): Promise<TokenResult>;
-    validateToken(token: string, clientId?: string): Promise<{ valid: boolean; reason?: string }>;
-    invalidateToken(token: string, clientId: string, secret: string): Promise<unknown>;
-    getOrganizations(token: string): Promise<{ orgRef: { ident: string; authSrc: string } }[]>;
-    get(api: string, token: string): Promise<Record<string, unknown>>;
-  }) & { fromToken(token: string): Promise<unknown> };
-};
+// The real, unmodified @adobe/aio-lib-ims from npm, in its own process, over HTTPS
+// (see clients/aio-lib-ims.mjs): every call a server-to-server user makes.
 
-let ims: Awaited<ReturnType<typeof testIms>>;
-let author: TestInstance;
-let creds: ServiceCredentials;
+let d: HttpsDeployment;
 beforeAll(async () => {
-  ims = await testIms();
-  creds = await ims.credentials();
-  author = await testInstance({ role: 'author', 'ims.url': ims.url });
+  d = await httpsDeployment();
 });
-afterAll(async () => {
-  await author.close();
-  await ims.close();
-});
+afterAll(() => d.close());
 
-function client() {
-  const c = new Ims('prod');
-  c.endpoint = ims.url;
-  return c;
-}
-const onAuthor = async (token: string) =>
-  (
-    await author.app.inject({
-      url: '/content/dam.json',
-      headers: { authorization: `Bearer ${token}` },
-    })
-  ).statusCode;
-
-describe('@adobe/aio-lib-ims against latchkey IMS', () => {
-  it('exchangeJwtToken, validateToken, and an instance accepts the token', async () => {
-    const { integration: i } = creds;
-    const jwt = await new SignJWT({ [`${ims.url}/s/ent_aem_cloud_api`]: true, jti: randomUUID() })
-      .setProtectedHeader({ alg: 'RS256' })
-      .setIssuer(i.org)
-      .setSubject(i.id)
-      .setAudience(`${ims.url}/c/${i.technicalAccount.clientId}`)
-      .setExpirationTime('5m')
-      .sign(createPrivateKey(i.privateKey));
-    const result = await client().exchangeJwtToken(
-      i.technicalAccount.clientId,
-      i.technicalAccount.clientSecret,
-      jwt,
+describe('@adobe/aio-lib-ims against latchkey IMS over HTTPS', () => {
+  it('getAccessTokenByClientCredentials, exchangeJwtToken, validateToken, getOrganizations, get(profile), invalidateToken', async () => {
+    const { dir, credentials } = await d.workspace();
+    const run = await d.node(
+      { file: fileURLToPath(new URL('./clients/aio-lib-ims.mjs', import.meta.url)) },
+      dir,
     );
-    const token = result.access_token.token;
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    const i = credentials.integration;
+
     // aio-lib-ims computes expiry from the token's created_at + expires_in (ms strings).
-    expect(Math.abs(result.access_token.expiry - (Date.now() + 86_400_000))).toBeLessThan(60_000);
-    expect((await client().validateToken(token)).valid).toBe(true);
-    expect(await onAuthor(token)).toBe(200);
-  });
-
-  it('getAccessTokenByClientCredentials (/ims/token/v2), getOrganizations, get(/ims/profile/v1), invalidateToken', async () => {
-    const { integration: i } = creds;
-    const c = client();
-    const result = await c.getAccessTokenByClientCredentials(
-      i.technicalAccount.clientId,
-      i.technicalAccount.clientSecret,
-      i.org,
-      ['ent_aem_cloud_api', 'openid'],
-    );
-    const token = result.access_token.token;
-    expect(result.payload).toMatchObject({ token_type: 'bearer', expires_in: 86399 });
-    expect(await onAuthor(token)).toBe(200);
-
-    const orgs = await c.getOrganizations(token);
-    expect(orgs.map((o) => `${o.orgRef.ident}@${o.orgRef.authSrc}`)).toEqual([i.org]);
-    expect(await c.get('/ims/profile/v1', token)).toMatchObject({
-      userId: i.id,
-      account_type: 'technical',
+    for (const result of [out.clientCredentials, out.exchange]) {
+      expect(Math.abs(result.access_token.expiry - (Date.now() + 86_400_000))).toBeLessThan(60_000);
+      expect(await d.onAuthor(result.access_token.token)).toBe(200);
+    }
+    expect(out.clientCredentials.payload).toMatchObject({
+      token_type: 'bearer',
+      expires_in: 86399,
+      scope: 'ent_aem_cloud_api,openid',
     });
-
-    await c.invalidateToken(token, i.technicalAccount.clientId, i.technicalAccount.clientSecret);
-    expect(await c.validateToken(token)).toEqual({ valid: false, reason: 'revoked' });
-    await expect(c.getOrganizations(token)).rejects.toThrow(/401/);
-  });
-
-  it('Ims.fromToken cannot point at latchkey: with the default as claim it fails instead of calling Adobe', async () => {
-    const { integration: i } = creds;
-    const { access_token } = await client().getAccessTokenByClientCredentials(
-      i.technicalAccount.clientId,
-      i.technicalAccount.clientSecret,
-      i.org,
-    );
-    await expect(Ims.fromToken(access_token.token)).rejects.toThrow(
-      /CANNOT_RESOLVE_ENVIRONMENT|environment/i,
-    );
+    expect(out.exchange.payload).toMatchObject({ token_type: 'bearer', expires_in: 86_399_999 });
+    expect(out.validate.valid).toBe(true);
+    expect(
+      out.organizations.map(
+        (o: { orgRef: { ident: string; authSrc: string } }) =>
+          `${o.orgRef.ident}@${o.orgRef.authSrc}`,
+      ),
+    ).toEqual([i.org]);
+    expect(out.profile).toMatchObject({ userId: i.id, account_type: 'technical' });
+    expect(out.validateAfter).toEqual({ valid: false, reason: 'revoked' });
+    // No as value makes Ims.fromToken find this IMS; the default makes it fail rather than
+    // return an Ims that would send the token to Adobe.
+    expect(out.fromToken).toEqual({ error: 'CANNOT_RESOLVE_ENVIRONMENT' });
   });
 });

@@ -1,53 +1,31 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testIms } from '../helpers/ims.js';
+import { type HttpsDeployment, httpsDeployment } from '../helpers/interop.js';
 
-// The real, unmodified @adobe/jwt-auth from npm, its `ims` option pointed at latchkey's IMS.
-const { default: auth } = (await import('@adobe/jwt-auth')) as unknown as {
-  default: (
-    options: Record<string, unknown>,
-  ) => Promise<{ access_token: string; expires_in: number; token_type: string }>;
-};
+// The real, unmodified @adobe/jwt-auth from npm, in its own process, over HTTPS
+// (see clients/jwt-auth.mjs).
 
-let ims: Awaited<ReturnType<typeof testIms>>;
+let d: HttpsDeployment;
 beforeAll(async () => {
-  ims = await testIms();
+  d = await httpsDeployment();
 });
-afterAll(() => ims.close());
+afterAll(() => d.close());
 
-describe('@adobe/jwt-auth against latchkey IMS', () => {
-  it('obtains an access token with service credentials', async () => {
-    const { integration: i } = await ims.credentials();
-    const token = await auth({
-      clientId: i.technicalAccount.clientId,
-      clientSecret: i.technicalAccount.clientSecret,
-      technicalAccountId: i.id,
-      orgId: i.org,
-      privateKey: i.privateKey,
-      metaScopes: i.metascopes.split(','),
-      ims: ims.url,
-    });
-    expect(token.token_type).toBe('bearer');
-    expect(token.expires_in).toBe(86_399_999);
-    const { payload } = await jwtVerify(
-      token.access_token,
-      createRemoteJWKSet(new URL(`${ims.url}/ims/keys`)),
+describe('@adobe/jwt-auth against latchkey IMS over HTTPS', () => {
+  it('obtains an access token with service credentials; an instance accepts it; errors surface', async () => {
+    const { dir, credentials } = await d.workspace();
+    const run = await d.node(
+      { file: fileURLToPath(new URL('./clients/jwt-auth.mjs', import.meta.url)) },
+      dir,
     );
-    expect(payload['client_id']).toBe(i.technicalAccount.clientId);
-  });
-
-  it('surfaces latchkey IMS errors as Adobe clients expect them', async () => {
-    const { integration: i } = await ims.credentials();
-    await expect(
-      auth({
-        clientId: i.technicalAccount.clientId,
-        clientSecret: 'wrong',
-        technicalAccountId: i.id,
-        orgId: i.org,
-        privateKey: i.privateKey,
-        metaScopes: ['ent_aem_cloud_api'],
-        ims: ims.url,
-      }),
-    ).rejects.toThrow(/invalid client_secret parameter/);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.token).toMatchObject({ token_type: 'bearer', expires_in: 86_399_999 });
+    const claims = JSON.parse(
+      Buffer.from(out.token.access_token.split('.')[1], 'base64url').toString(),
+    );
+    expect(claims.client_id).toBe(credentials.integration.technicalAccount.clientId);
+    expect(await d.onAuthor(out.token.access_token)).toBe(200);
+    expect(out.wrongSecret).toMatch(/invalid client_secret parameter/);
   });
 });
