@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/load.js';
@@ -46,7 +47,8 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
 
 /**
  * A Fastify app as every role starts it: the options above, the one error mapper (also for
- * Fastify's own URL errors), JSON 404s, and urlencoded and multipart forms within the limits.
+ * Fastify's own URL errors), JSON 404s, security headers (helmet; `Cache-Control: no-store`
+ * everywhere), and urlencoded and multipart forms within the limits.
  */
 export async function createApp(
   config: Config,
@@ -64,6 +66,21 @@ export async function createApp(
       .code(404)
       .send({ error: 'not_found', error_description: `no route for ${request.method}` }),
   );
+  await app.register(helmet, {
+    // helmet's defaults (nosniff: error descriptions echo input; frames from the same origin only;
+    // no Referer sent; a strict CSP), HSTS only where it means something: under TLS.
+    hsts: config.tls ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    contentSecurityPolicy: {
+      directives: { upgradeInsecureRequests: config.tls ? [] : null, frameAncestors: ["'self'"] },
+    },
+  });
+  // Responses carry tokens, secrets, private keys and users' data: never stored by a cache
+  // (RFC 6749 5.1). A route whose answer may be cached says so itself.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('pragma', 'no-cache');
+  });
   await app.register(formbody, { bodyLimit: config.http.bodyLimit });
   await app.register(multipart, {
     limits: {

@@ -8,6 +8,7 @@ import type { PublicUrl } from '../ims/public-url.js';
 import type { SigningKey } from '../ims/signing-keys.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './create-app.js';
+import { csrfProtection } from './csrf.js';
 import { healthRoutes } from './routes/health.js';
 import { imsAdminRoutes } from './routes/ims-admin.js';
 import { imsDiscoveryRoutes } from './routes/ims-discovery.js';
@@ -36,6 +37,12 @@ export interface ImsAppOptions {
 export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstance> {
   const { config, store, publicUrl } = options;
   const app = await createApp(config, options.logger);
+  // Browsers never hold an IMS cookie, but they send Basic credentials they cached (the admin
+  // API challenges for them): a write from another origin's page is refused.
+  csrfProtection(app, {
+    allowedOrigins: config.security.allowedOrigins,
+    tls: config.tls !== undefined,
+  });
   // One throttle for every credential check of this IMS: administrators and clients.
   const throttle = new CredentialThrottle(config.throttle);
   throttle.onEvent = (e) =>

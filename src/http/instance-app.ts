@@ -9,11 +9,12 @@ import type { HealthCheck } from '../health/registry.js';
 import type { RepositoryContext } from '../repository/context.js';
 import { ANONYMOUS, type Subject } from '../repository/subject.js';
 import { createApp } from './create-app.js';
+import { csrfProtection } from './csrf.js';
 import { authorizableRoutes } from './routes/authorizables.js';
 import { configMgrRoutes } from './routes/config-mgr.js';
 import { cryptoConsoleRoutes } from './routes/crypto-console.js';
 import { healthRoutes } from './routes/health.js';
-import { loginRoutes } from './routes/login.js';
+import { LOGOUT_PATH, loginRoutes } from './routes/login.js';
 import { protectedConfigRoutes } from './routes/protected-configs.js';
 import { slingRoutes } from './routes/sling.js';
 
@@ -45,6 +46,16 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
 
   options.throttle.onEvent = (e) =>
     app.log.warn({ user: e.user, address: e.address, kind: e.kind }, `${e.kind} ${e.event}`);
+  csrfProtection(app, {
+    allowedOrigins: config.security.allowedOrigins,
+    tls: config.tls !== undefined,
+    keys: () => {
+      const hmac = options.keys.keyring.hmac;
+      return [hmac.primary, ...[...hmac.byId.values()].filter((k) => k !== hmac.primary)];
+    },
+    userOf: (request) => request.subject.userId,
+    tokenExempt: new Set(['/j_security_check', LOGOUT_PATH]),
+  });
   const authenticate = createAuthenticator(options.auth);
   // Reference-type decorations are shared between requests: start from null, set per request.
   app.decorateRequest('subject', null as unknown as Subject);
@@ -71,7 +82,10 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
   });
 
   healthRoutes(app, options.health);
-  loginRoutes(app, options.tokens, options.throttle);
+  loginRoutes(app, options.tokens, options.throttle, {
+    allowedOrigins: config.security.allowedOrigins,
+    tls: config.tls !== undefined,
+  });
   configMgrRoutes(app, options.tokens.settings);
   cryptoConsoleRoutes(app, options.keys);
   protectedConfigRoutes(app, ctx, options.keys);

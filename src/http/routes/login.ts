@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CredentialThrottle, throttledCheck } from '../../auth/throttle.js';
 import { clearedTokenCookie, readCookie, TOKEN_COOKIE } from '../../auth/tokens/cookie.js';
 import { issueToken, type TokenServices } from '../../auth/tokens/handler.js';
@@ -6,6 +6,7 @@ import { revokeStateful, verifyStateful } from '../../auth/tokens/stateful.js';
 import { LatchkeyError } from '../../errors.js';
 import { authenticatePassword } from '../../repository/users/authenticate-password.js';
 import { userPath } from '../../repository/users/paths.js';
+import { assertSameOrigin } from '../csrf.js';
 import { field, readForm } from '../read-form.js';
 
 /** Only same-site paths may be redirect targets (`/x`, never `//host` or `https://…`). */
@@ -20,17 +21,22 @@ function safeRedirect(resource: string | undefined): string | undefined {
   return resource;
 }
 
+export const LOGOUT_PATH = '/system/sling/logout';
+
 /**
  * AEM's login endpoints: `POST /j_security_check` (`j_username`, `j_password`, optional
- * `resource`) sets the `login-token` cookie; `GET /system/sling/logout` ends the session;
- * `GET /libs/granite/security/currentuser.json` says who is signed in.
+ * `resource`) sets the `login-token` cookie; `POST /system/sling/logout` ends the session (GET
+ * too, from the server's own pages); `GET /libs/granite/security/currentuser.json` says who is
+ * signed in. Both writes are origin-checked (login CSRF), neither needs a CSRF token.
  */
 export function loginRoutes(
   app: FastifyInstance,
   tokens: TokenServices,
   throttle: CredentialThrottle,
+  origins: { allowedOrigins: readonly string[]; tls: boolean },
 ) {
   app.post('/j_security_check', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
     const form = await readForm(request);
     const user = field(form, 'j_username') ?? '';
     const password = field(form, 'j_password') ?? '';
@@ -59,24 +65,31 @@ export function loginRoutes(
     return reply.send({ authorizableId: subject.userId, home: userPath(subject.userId) });
   });
 
-  app.get<{ Querystring: { resource?: string } }>(
-    '/system/sling/logout',
-    async (request, reply) => {
-      const token = readCookie(request.headers.cookie, TOKEN_COOKIE);
-      if (token) {
-        const r = await verifyStateful(tokens.ctx, token, Date.now(), request.ip);
-        if (r.ok) await revokeStateful(tokens.ctx, token);
-      }
-      const settings = await tokens.settings.get();
-      reply.header(
-        'set-cookie',
-        clearedTokenCookie({ sameSite: settings.sameSite, secure: tokens.secure }),
-      );
-      const target = safeRedirect(request.query.resource);
-      if (target) return reply.code(302).header('location', target).send();
-      return reply.send({ loggedOut: true });
-    },
-  );
+  const logout = async (
+    request: FastifyRequest<{ Querystring: { resource?: string } }>,
+    reply: FastifyReply,
+  ) => {
+    const token = readCookie(request.headers.cookie, TOKEN_COOKIE);
+    if (token) {
+      const r = await verifyStateful(tokens.ctx, token, Date.now(), request.ip);
+      if (r.ok) await revokeStateful(tokens.ctx, token);
+    }
+    const settings = await tokens.settings.get();
+    reply.header(
+      'set-cookie',
+      clearedTokenCookie({ sameSite: settings.sameSite, secure: tokens.secure }),
+    );
+    const target = safeRedirect(request.query.resource);
+    if (target) return reply.code(302).header('location', target).send();
+    return reply.send({ loggedOut: true });
+  };
+  // POST is the way to log out (origin-checked like every write). GET stays for AEM's links, but
+  // only from the server's own pages: an <img src=…/logout> elsewhere must not end a session.
+  app.post<{ Querystring: { resource?: string } }>(LOGOUT_PATH, logout);
+  app.get<{ Querystring: { resource?: string } }>(LOGOUT_PATH, async (request, reply) => {
+    assertSameOrigin(request, origins);
+    return logout(request, reply);
+  });
 
   app.get('/libs/granite/security/currentuser.json', async (request) => {
     const s = request.subject;
