@@ -71,12 +71,13 @@ const exists = async (path: string) =>
 
 describe('CSRF: a foreign page cannot write with the browser’s credentials', () => {
   it('refuses creating an administrator with the admin’s cookie from another origin', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { cookie, origin: EVIL },
       { cookie, referer: `${EVIL}/attack.html` }, // a browser that sends no Origin
       { cookie, origin: 'null' }, // a sandboxed frame or data: URL
       { cookie, origin: author.url.replace('http:', 'https:').replace(/:\d+$/, ':1') },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await forged('/libs/granite/security/post/authorizables', CREATE_ADMIN, headers);
       expect(res.status).toBe(403);
       expect(res.json().error).toBe('csrf_origin');
@@ -178,11 +179,12 @@ describe('login and logout CSRF', () => {
           headers: { cookie: mine },
         })
       ).json().authorizableId;
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { referer: `${EVIL}/` },
       { 'sec-fetch-site': 'cross-site' },
       { origin: EVIL },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await http(`${author.url}/system/sling/logout`, {
         headers: { cookie: mine, ...headers },
       });
