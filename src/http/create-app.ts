@@ -6,6 +6,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { sendError } from './errors.js';
+import { registerOpenApi } from './openapi.js';
+import { multipartBeforeValidation } from './read-form.js';
 import { safeUrl } from './request-context.js';
 
 /** Fastify options shared by every role: logging without secrets, limits, TLS. */
@@ -47,12 +49,14 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
 
 /**
  * A Fastify app as every role starts it: the options above, the one error mapper (also for
- * Fastify's own URL errors), JSON 404s, security headers (helmet; `Cache-Control: no-store`
- * everywhere), and urlencoded and multipart forms within the limits.
+ * Fastify's own URL errors and schema validation), JSON 404s, security headers (helmet;
+ * `Cache-Control: no-store` everywhere), urlencoded and multipart forms within the limits, and
+ * the OpenAPI document of its routes at `openapi.path`.
  */
 export async function createApp(
   config: Config,
   logger: FastifyServerOptions['logger'] | undefined,
+  openapi: { title: string; description: string; path: string },
 ): Promise<FastifyInstance> {
   const app = Fastify({
     ...serverOptions(config, logger),
@@ -93,5 +97,7 @@ export async function createApp(
       headerPairs: 100,
     },
   });
+  app.addHook('preValidation', multipartBeforeValidation);
+  await registerOpenApi(app, openapi);
   return app;
 }

@@ -36,7 +36,12 @@ export interface ImsAppOptions {
  */
 export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstance> {
   const { config, store, publicUrl } = options;
-  const app = await createApp(config, options.logger);
+  const app = await createApp(config, options.logger, {
+    title: 'latchkey IMS',
+    description:
+      "The identity service: Adobe IMS's token endpoints, OAuth 2.0 and OpenID metadata, introspection and revocation, and the admin API.",
+    path: '/ims/openapi.json',
+  });
   // Browsers never hold an IMS cookie, but they send Basic credentials they cached (the admin
   // API challenges for them): a write from another origin's page is refused.
   csrfProtection(app, {

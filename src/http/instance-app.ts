@@ -42,7 +42,12 @@ export interface InstanceAppOptions {
  */
 export async function buildInstanceApp(options: InstanceAppOptions): Promise<FastifyInstance> {
   const { config, ctx } = options;
-  const app = await createApp(config, options.logger);
+  const app = await createApp(config, options.logger, {
+    title: `latchkey ${config.role}`,
+    description:
+      'A content instance: the repository as Sling renders and changes it, users and groups, login tokens, the crypto console and configurations.',
+    path: '/system/openapi.json',
+  });
 
   options.throttle.onEvent = (e) =>
     app.log.warn({ user: e.user, address: e.address, kind: e.kind }, `${e.kind} ${e.event}`);

@@ -3,6 +3,51 @@ import type { FastifyRequest } from 'fastify';
 import { LatchkeyError } from '../errors.js';
 import type { FormData } from '../repository/sling-post-form.js';
 
+/** A form as a request body: text fields (repeated ones as arrays) and uploaded files (Buffers). */
+export type FormBody = Record<string, string | Buffer | (string | Buffer)[]>;
+
+/**
+ * Reads a multipart body into a {@link FormBody}. Limits come with their own 4xx status; the
+ * parser's other complaints (no boundary, malformed headers) are the client's fault too, and a
+ * truncated or garbled body that yields no part at all is refused rather than acted on.
+ */
+export async function readMultipart(request: FastifyRequest): Promise<FormBody> {
+  const body: FormBody = {};
+  const add = (name: string, value: string | Buffer) => {
+    const had = body[name];
+    body[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  };
+  let parts = 0;
+  try {
+    for await (const part of request.parts()) {
+      parts++;
+      if (part.type === 'file') add(part.fieldname, await part.toBuffer());
+      else add(part.fieldname, String(part.value ?? ''));
+    }
+  } catch (err) {
+    if (typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err;
+    throw new LatchkeyError('invalid_request', 'malformed multipart body', 400);
+  }
+  if (parts === 0) {
+    throw new LatchkeyError('invalid_request', 'empty or truncated multipart body', 400);
+  }
+  return body;
+}
+
+/**
+ * For routes whose schema describes a body: a multipart body is read before validation, so that
+ * the same schema validates it as it validates an urlencoded one (which the form parser has
+ * already turned into an object). Routes without a body schema read their parts themselves.
+ */
+export async function multipartBeforeValidation(request: FastifyRequest): Promise<void> {
+  if (request.isMultipart() && request.routeOptions.schema?.body !== undefined)
+    request.body = await readMultipart(request);
+}
+
+function isFormBody(body: unknown): body is FormBody {
+  return typeof body === 'object' && body !== null && !Array.isArray(body);
+}
+
 /**
  * Reads a POST body as a form, whether urlencoded (`curl -d`) or multipart (`curl -F`, what AEM
  * scripts mostly send). Repeated fields keep every value, in order. An empty body is an empty
@@ -11,45 +56,31 @@ import type { FormData } from '../repository/sling-post-form.js';
 export async function readForm(request: FastifyRequest): Promise<FormData> {
   const fields = new Map<string, string[]>();
   const files = new Map<string, Buffer>();
-  const add = (name: string, value: string) => {
-    const list = fields.get(name);
-    if (list) list.push(value);
-    else fields.set(name, [value]);
-  };
+  let body = request.body;
   if (request.isMultipart()) {
-    let parts = 0;
-    try {
-      for await (const part of request.parts()) {
-        parts++;
-        if (part.type === 'file') files.set(part.fieldname, await part.toBuffer());
-        else add(part.fieldname, String(part.value ?? ''));
+    if (!isFormBody(body)) body = await readMultipart(request);
+  } else {
+    const type = request.headers['content-type'] ?? '';
+    if (body === undefined || body === null || (typeof body === 'string' && body === '')) {
+      return { fields, files };
+    }
+    if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      throw new LatchkeyError(
+        'unsupported_media_type',
+        'send a form (application/x-www-form-urlencoded or multipart/form-data)',
+        415,
+      );
+    }
+  }
+  for (const [name, value] of Object.entries(body as FormBody)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (Buffer.isBuffer(v)) files.set(name, v);
+      else {
+        const list = fields.get(name);
+        if (list) list.push(String(v));
+        else fields.set(name, [String(v)]);
       }
-    } catch (err) {
-      // Limits come with their own 4xx status; the parser's other complaints (no boundary,
-      // malformed headers) are the client's fault too.
-      if (typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err;
-      throw new LatchkeyError('invalid_request', 'malformed multipart body', 400);
     }
-    // A truncated or garbled body yields no part at all: refuse it rather than act on nothing.
-    if (parts === 0) {
-      throw new LatchkeyError('invalid_request', 'empty or truncated multipart body', 400);
-    }
-    return { fields, files };
-  }
-  const type = request.headers['content-type'] ?? '';
-  const body = request.body;
-  if (body === undefined || body === null || (typeof body === 'string' && body === '')) {
-    return { fields, files };
-  }
-  if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-    throw new LatchkeyError(
-      'unsupported_media_type',
-      'send a form (application/x-www-form-urlencoded or multipart/form-data)',
-      415,
-    );
-  }
-  for (const [name, value] of Object.entries(body as Record<string, string | string[]>)) {
-    for (const v of Array.isArray(value) ? value : [value]) add(name, v);
   }
   return { fields, files };
 }

@@ -12,6 +12,7 @@ import { revokeIntegration } from '../../ims/revocation.js';
 import type { SigningKey } from '../../ims/signing-keys.js';
 import type { Store } from '../../store/types.js';
 import { field, readForm } from '../read-form.js';
+import { imsAdminSchemas } from '../schemas/ims.js';
 
 export interface ImsAdminDeps {
   readonly store: Store;
@@ -42,18 +43,23 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
     if (!ok) throw new UnauthorizedError('IMS administrator credentials required');
   };
 
-  app.post('/ims/admin/credentials', async (request, reply) => {
-    await requireAdmin(request);
-    const form = await readForm(request);
-    const credentials = await createCredentials(deps.store, {
-      environment: field(form, 'environment') ?? '',
-      imsEndpoint: deps.publicUrl().imsEndpoint,
-    });
-    return reply.code(201).send(credentials);
-  });
+  app.post(
+    '/ims/admin/credentials',
+    { schema: imsAdminSchemas.createCredentials },
+    async (request, reply) => {
+      await requireAdmin(request);
+      const form = await readForm(request);
+      const credentials = await createCredentials(deps.store, {
+        environment: field(form, 'environment') ?? '',
+        imsEndpoint: deps.publicUrl().imsEndpoint,
+      });
+      return reply.code(201).send(credentials);
+    },
+  );
 
   app.post<{ Params: { clientId: string } }>(
     '/ims/admin/credentials/:clientId/revoke',
+    { schema: imsAdminSchemas.revokeCredentials },
     async (request) => {
       await requireAdmin(request);
       await revokeIntegration(deps.store, request.params.clientId);
@@ -63,6 +69,7 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
 
   app.post<{ Params: { clientId: string } }>(
     '/ims/admin/credentials/:clientId/certificates',
+    { schema: imsAdminSchemas.addCertificate },
     async (request) => {
       await requireAdmin(request);
       const form = await readForm(request);
@@ -73,6 +80,7 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
 
   app.delete<{ Params: { clientId: string; fingerprint: string } }>(
     '/ims/admin/credentials/:clientId/certificates/:fingerprint',
+    { schema: imsAdminSchemas.removeCertificate },
     async (request) => {
       await requireAdmin(request);
       return {
@@ -85,7 +93,7 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
     },
   );
 
-  app.post('/ims/admin/dev-token', async (request) => {
+  app.post('/ims/admin/dev-token', { schema: imsAdminSchemas.devToken }, async (request) => {
     await requireAdmin(request);
     const form = await readForm(request);
     return devToken(deps.store, deps.signingKey(), {

@@ -3,6 +3,7 @@ import { ImsError } from '../../ims/errors.js';
 import { authorizationServerMetadata, ENDPOINT_PATHS } from '../../ims/metadata.js';
 import { DEFAULT_METASCOPE } from '../../ims/model.js';
 import type { PublicUrl } from '../../ims/public-url.js';
+import { imsSchemas } from '../schemas/ims.js';
 
 /**
  * The IMS's metadata, one document at both well-known locations: OpenID Discovery's
@@ -12,12 +13,20 @@ import type { PublicUrl } from '../../ims/public-url.js';
  */
 export function imsDiscoveryRoutes(app: FastifyInstance, publicUrl: () => PublicUrl) {
   const metadata = async () => authorizationServerMetadata(publicUrl(), [DEFAULT_METASCOPE]);
-  app.get('/ims/.well-known/openid-configuration', metadata);
-  app.get('/.well-known/oauth-authorization-server/ims', metadata);
+  app.get(
+    '/ims/.well-known/openid-configuration',
+    { schema: imsSchemas.metadata('OpenID Discovery') },
+    metadata,
+  );
+  app.get(
+    '/.well-known/oauth-authorization-server/ims',
+    { schema: imsSchemas.metadata('RFC 8414') },
+    metadata,
+  );
 
   // v1 is the one @adobe/aio-lib-ims's getSusiUrl builds.
   for (const path of [ENDPOINT_PATHS.authorization, '/ims/authorize/v1']) {
-    app.get(path, async () => {
+    app.get(path, { schema: structuredClone(imsSchemas.authorize) }, async () => {
       // RFC 6749, section 4.1.2.1: no client has a registered redirect_uri, so never redirect.
       throw new ImsError(
         'unsupported_response_type',

@@ -16,6 +16,7 @@ import { checkAccessToken } from '../../ims/validate-token.js';
 import type { Store } from '../../store/types.js';
 import { presentedClient } from '../presented-client.js';
 import { field, readForm } from '../read-form.js';
+import { imsSchemas } from '../schemas/ims.js';
 
 export interface ImsEndpointDeps {
   readonly store: Store;
@@ -99,7 +100,7 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
   };
 
   for (const path of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt']) {
-    app.post(path, async (request) => {
+    app.post(path, { schema: structuredClone(imsSchemas.exchange) }, async (request) => {
       const get = await fields(request);
       return exchangeJwt(deps.exchange, await client(request, get, path), get('jwt_token'));
     });
@@ -107,7 +108,7 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
 
   // v2 is what @adobe/aio-lib-ims's getAccessTokenByClientCredentials calls (with org_id).
   for (const path of ['/ims/token/v3', '/ims/token/v2']) {
-    app.post(path, async (request) => {
+    app.post(path, { schema: structuredClone(imsSchemas.token) }, async (request) => {
       const get = await fields(request);
       const grant = get('grant_type');
       if (grant !== 'client_credentials' && grant !== JWT_BEARER_GRANT) {
@@ -129,9 +130,11 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
     });
   }
 
-  app.get('/ims/keys', async () => ({ keys: deps.signingKeys().map((k) => k.publicJwk) }));
+  app.get('/ims/keys', { schema: imsSchemas.keys }, async () => ({
+    keys: deps.signingKeys().map((k) => k.publicJwk),
+  }));
 
-  app.post('/ims/validate_token/v1', async (request) => {
+  app.post('/ims/validate_token/v1', { schema: imsSchemas.validate }, async (request) => {
     const get = await fields(request);
     // The token comes as a form field, or (as @adobe/aio-lib-ims sends it) as a bearer token.
     const r = await currentCheck(deps, get('token') ?? bearerToken(request));
@@ -141,7 +144,8 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
   // RFC 7009 and Adobe's invalidate_token/v2 (@adobe/aio-lib-ims's invalidateToken): 200 once
   // the client authenticates, whatever the token (another client's is left alone).
   for (const path of ['/ims/revoke', '/ims/invalidate_token/v2']) {
-    app.post(path, async (request, reply) => {
+    const schema = imsSchemas.revoke(path === '/ims/invalidate_token/v2');
+    app.post(path, { schema }, async (request, reply) => {
       const get = await fields(request);
       const integration = await client(request, get, path);
       await revokeAccessToken(deps.store, integration, await currentCheck(deps, get('token')));
@@ -149,13 +153,13 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
     });
   }
 
-  app.post(ENDPOINT_PATHS.introspection, async (request) => {
+  app.post(ENDPOINT_PATHS.introspection, { schema: imsSchemas.introspect }, async (request) => {
     const get = await fields(request);
     const integration = await client(request, get, ENDPOINT_PATHS.introspection);
     return introspect(integration, await currentCheck(deps, get('token')));
   });
 
-  app.get('/ims/profile/v1', async (request) => {
+  app.get('/ims/profile/v1', { schema: imsSchemas.profile }, async (request) => {
     const claims = await bearerClaims(deps, request);
     const userId = String(claims['user_id']);
     return {
@@ -166,9 +170,11 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
     };
   });
 
-  app.get('/ims/organizations/v6', async (request) =>
+  app.get('/ims/organizations/v6', { schema: imsSchemas.organizations }, async (request) =>
     organizationsOf(deps.store, await bearerClaims(deps, request)),
   );
 
-  app.get('/ims/revocations', async () => readRevocations(deps.store));
+  app.get('/ims/revocations', { schema: imsSchemas.revocations }, async () =>
+    readRevocations(deps.store),
+  );
 }
