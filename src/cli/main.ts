@@ -20,6 +20,10 @@ import { startCommand } from './commands/start.js';
 import { tokenCommands } from './commands/token.js';
 import { usersCommands } from './commands/users.js';
 
+// Whatever latchkey writes (stores, keys, credentials, bundles) is for this user only, also
+// what a library or SQLite creates on its own.
+process.umask(0o077);
+
 const program = new Command();
 program
   .name('latchkey')

@@ -14,7 +14,8 @@ import { CONFIG_KINDS, type ConfigKind, configPath } from './kinds.js';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function configKind(kind: string): ConfigKind {
-  const spec = CONFIG_KINDS[kind];
+  // Own kinds only: `constructor` or `__proto__` name the object's inherited members.
+  const spec = Object.hasOwn(CONFIG_KINDS, kind) ? CONFIG_KINDS[kind] : undefined;
   if (!spec)
     throw new LatchkeyError(
       'not_found',

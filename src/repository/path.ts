@@ -9,6 +9,14 @@ import { LatchkeyError } from '../errors.js';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f\\[\]|*]/;
 
+/** Half of a UTF-16 surrogate pair on its own: no UTF-8 text can carry it back. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether `text` survives storage and the way back (UTF-8) unchanged. */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 function invalidPath(message: string): LatchkeyError {
   return new LatchkeyError('invalid_path', message, 400);
 }
@@ -21,7 +29,8 @@ export function isValidName(name: string): boolean {
     name !== '.' &&
     name !== '..' &&
     !name.includes('/') &&
-    !FORBIDDEN_IN_NAME.test(name)
+    !FORBIDDEN_IN_NAME.test(name) &&
+    isWellFormed(name)
   );
 }
 
@@ -40,6 +49,7 @@ export function validatePath(path: string, maxLength: number): string {
       throw invalidPath('path has a control character or one of \\ [ ] | *');
     }
     if (segment.length > 255) throw invalidPath('path has a segment longer than 255 characters');
+    if (!isWellFormed(segment)) throw invalidPath('path has a malformed character');
   }
   return trimmed;
 }

@@ -4,15 +4,16 @@ import { isAllowed } from './acl/evaluate.js';
 import type { RepositoryContext } from './context.js';
 import { ensureNode } from './ensure-node.js';
 import { isSameOrDescendant } from './path.js';
-import { toStored } from './properties.js';
+import { setOwn, toStored } from './properties.js';
 import type { NodeChanges } from './sling-post-form.js';
 import type { Subject } from './subject.js';
 
 /**
  * Where Sling POST may not write: users and groups change only through the user admin, keys
- * only through the keys commands.
+ * only through the keys commands, latchkey's own configurations (token handler, protected
+ * configurations) only through their consoles, whatever an ACL grants.
  */
-const PROTECTED_ROOTS = ['/home', '/etc/key'];
+const PROTECTED_ROOTS = ['/home', '/etc/key', '/conf/latchkey'];
 
 export interface PostResult {
   readonly created: boolean;
@@ -58,13 +59,13 @@ export async function postNode(
     if (created) log.push({ type: 'created', argument: path });
     const properties: Record<string, Json> = { ...node.properties };
     for (const name of changes.remove) {
-      if (name in properties) {
+      if (Object.hasOwn(properties, name)) {
         delete properties[name];
         log.push({ type: 'deleted', argument: `${path}/${name}` });
       }
     }
     for (const [name, property] of changes.set) {
-      properties[name] = toStored(property);
+      setOwn(properties, name, toStored(property));
       log.push({ type: 'modified', argument: `${path}/${name}` });
     }
     await tx.putNode({ ...node, properties });

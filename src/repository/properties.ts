@@ -1,5 +1,6 @@
 import { LatchkeyError } from '../errors.js';
 import type { Json } from '../store/types.js';
+import { isWellFormed } from './path.js';
 
 /**
  * Typed properties, as JCR has them. Stored as `{type, values, multiple}`; Long values are kept as
@@ -37,6 +38,7 @@ export function convertValue(
   type: PropertyType,
   text: string,
 ): string | number | boolean {
+  if (!isWellFormed(text)) throw invalidValue(name, 'malformed character (a lone surrogate)');
   switch (type) {
     case 'String':
     case 'Name':
@@ -161,4 +163,12 @@ export function renderProperty(name: string, p: Property): [string, Json] {
   };
   const key = p.type === 'Binary' ? `:${name}` : name;
   return [key, p.multiple ? p.values.map(one) : one(p.values[0] ?? '')];
+}
+
+/**
+ * Sets an own, enumerable property, whatever its name: `obj[name] = v` with a user's name such
+ * as `__proto__` would set the object's prototype instead (and the value would silently vanish).
+ */
+export function setOwn<T>(obj: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -3,7 +3,7 @@ import type { Json, NodeRecord } from '../store/types.js';
 import { isAllowed } from './acl/evaluate.js';
 import type { RepositoryContext } from './context.js';
 import { nameOf, parentPath } from './path.js';
-import { fromStored, renderProperty } from './properties.js';
+import { fromStored, renderProperty, setOwn } from './properties.js';
 import type { Subject } from './subject.js';
 
 /** Never rendered: password hashes, session bookkeeping, and the login-token store under each user. */
@@ -22,7 +22,7 @@ function renderOwn(node: NodeRecord): Record<string, Json> {
     const p = fromStored(stored);
     if (!p) continue;
     const [key, value] = renderProperty(name, p);
-    out[key] = value;
+    setOwn(out, key, value);
   }
   return out;
 }
@@ -48,24 +48,53 @@ export async function renderJson(
   if (depth === 0) return { status: 200, body: root };
 
   const max = ctx.maxRenderNodes;
-  const rows = await ctx.store.listDescendants(path, {
-    maxDepth: Number.isFinite(depth) ? depth : 100_000,
-    limit: max, // the node itself is the first of `max`
-  });
-  if (rows.length >= max) {
-    const fits = fittingDepths(rows, path, max);
-    return { status: 300, body: fits.map((d) => `${path}.${d}.json`) };
+  // The limit counts what the caller would see: unreadable and hidden nodes neither count nor
+  // show (a 300 must not tell that a hidden subtree is large). More rows than `max` may have to
+  // be read for `max` visible ones; how many is bounded.
+  let fetch = max;
+  for (;;) {
+    const rows = await ctx.store.listDescendants(path, {
+      maxDepth: Number.isFinite(depth) ? depth : 100_000,
+      limit: fetch,
+    });
+    const visible = visibleRows(rows, path, (p) => isAllowed(snapshot, subject, p, 'jcr:read'));
+    const complete = rows.length < fetch;
+    if (visible.length + 1 > max || (!complete && fetch >= MAX_SCANNED_ROWS)) {
+      const fits = fittingDepths(visible, path, max, complete);
+      return { status: 300, body: fits.map((d) => `${path}.${d}.json`) };
+    }
+    if (!complete) {
+      fetch = Math.min(fetch * 4, MAX_SCANNED_ROWS);
+      continue;
+    }
+    const objects = new Map<string, Record<string, Json>>([[path, root]]);
+    for (const row of visible) {
+      const obj = renderOwn(row);
+      setOwn(objects.get(parentPath(row.path))!, nameOf(row.path), obj);
+      objects.set(row.path, obj);
+    }
+    return { status: 200, body: root };
   }
-  const objects = new Map<string, Record<string, Json>>([[path, root]]);
+}
+
+/** Most descendants read to find `maxRenderNodes` visible ones. */
+const MAX_SCANNED_ROWS = 100_000;
+
+/** The rows a rendering shows: readable, not hidden, under a shown parent; in store order. */
+function visibleRows(
+  rows: readonly NodeRecord[],
+  path: string,
+  readable: (path: string) => boolean,
+): NodeRecord[] {
+  const shown = new Set([path]);
+  const out: NodeRecord[] = [];
   for (const row of rows) {
-    const parent = objects.get(parentPath(row.path));
-    if (!parent || HIDDEN_NODES.has(nameOf(row.path))) continue;
-    if (!isAllowed(snapshot, subject, row.path, 'jcr:read')) continue;
-    const obj = renderOwn(row);
-    parent[nameOf(row.path)] = obj;
-    objects.set(row.path, obj);
+    if (!shown.has(parentPath(row.path)) || HIDDEN_NODES.has(nameOf(row.path))) continue;
+    if (!readable(row.path)) continue;
+    shown.add(row.path);
+    out.push(row);
   }
-  return { status: 200, body: root };
+  return out;
 }
 
 function isHidden(path: string): boolean {
@@ -74,9 +103,14 @@ function isHidden(path: string): boolean {
 
 /**
  * Depths whose renderings stay within `max` nodes, deepest first (always includes 0), from the
- * first `max` descendants in level order.
+ * visible descendants in level order (`complete`: all of them, else only the first ones).
  */
-function fittingDepths(rows: readonly NodeRecord[], path: string, max: number): number[] {
+function fittingDepths(
+  rows: readonly NodeRecord[],
+  path: string,
+  max: number,
+  complete: boolean,
+): number[] {
   const base = path === '/' ? 0 : path.split('/').length - 1;
   const perLevel = new Map<number, number>();
   for (const r of rows) {
@@ -84,7 +118,7 @@ function fittingDepths(rows: readonly NodeRecord[], path: string, max: number): 
     perLevel.set(level, (perLevel.get(level) ?? 0) + 1);
   }
   // The last level fetched may be cut short: only levels below it are known to be complete.
-  const lastLevel = Math.max(0, ...perLevel.keys());
+  const lastLevel = Math.max(0, ...perLevel.keys()) + (complete ? 1 : 0);
   const out = [0];
   let total = 1;
   for (let level = 1; level < lastLevel; level++) {

@@ -16,6 +16,8 @@ export interface NodeChanges {
 }
 
 const SUFFIXES = new Set(['TypeHint', 'Delete']);
+/** Node types of users, groups, tokens, keys and latchkey's own configurations. */
+const SYSTEM_TYPE_PREFIXES = ['rep:', 'latchkey:', 'sling:osgiconfig'];
 
 function invalid(message: string): LatchkeyError {
   return new LatchkeyError('invalid_property', message, 400);
@@ -53,6 +55,13 @@ export function parseSlingPost(form: FormData): NodeChanges {
       primaryType = texts[texts.length - 1];
       if (!primaryType || !/^[A-Za-z][\w-]*:[\w-]+$|^[A-Za-z][\w-]*$/.test(primaryType)) {
         throw invalid('jcr:primaryType must be a node type name such as nt:unstructured');
+      }
+      // System types exist only where their own operations create them: a rep:User under
+      // /content would pass for a user, a rep:Token for a session.
+      if (SYSTEM_TYPE_PREFIXES.some((p) => primaryType!.toLowerCase().startsWith(p))) {
+        throw invalid(
+          `jcr:primaryType ${primaryType} is a system type, created only by its own operation (the user admin, login, the configuration consoles)`,
+        );
       }
       continue;
     }

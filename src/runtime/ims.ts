@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
@@ -14,6 +13,7 @@ import { SigningKeyRing } from '../ims/signing-keys.js';
 
 const SIGNING_KEY_REFRESH_MS = 60_000;
 
+import { secureDataFolder, warnRepairs } from '../fs/secure-folder.js';
 import { limitHashing } from '../repository/users/password.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -39,7 +39,8 @@ export async function startIms(
   config: Config,
   options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
 ): Promise<RunningIms> {
-  mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  // The data folder holds the store and the keys: private, whatever it was before.
+  warnRepairs(secureDataFolder(config.data));
   limitHashing({
     maxConcurrent: config.security.maxConcurrentHashes,
     maxQueued: config.security.maxQueuedHashes,

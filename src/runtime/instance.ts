@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { basicHandler } from '../auth/authenticate.js';
 import { bearerHandler } from '../auth/bearer/handler.js';
@@ -10,6 +9,7 @@ import { TokenSettingsCache } from '../auth/tokens/settings.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
+import { secureDataFolder, warnRepairs } from '../fs/secure-folder.js';
 import { cryptoCheck } from '../health/crypto-check.js';
 import { imsConfigCheck, protectedConfigCheck } from '../health/protected-config-check.js';
 import { storeCheck } from '../health/store-check.js';
@@ -43,7 +43,8 @@ export async function startInstance(
   config: Config,
   options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
 ): Promise<RunningInstance> {
-  mkdirSync(config.data, { recursive: true, mode: 0o700 });
+  // The data folder holds the store and the keys: private, whatever it was before.
+  warnRepairs(secureDataFolder(config.data));
   limitHashing({
     maxConcurrent: config.security.maxConcurrentHashes,
     maxQueued: config.security.maxQueuedHashes,

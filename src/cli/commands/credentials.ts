@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ImsError } from '../../ims/errors.js';
 import { fail } from '../fail.js';
@@ -15,9 +15,14 @@ export function credentialsCommands(program: Command) {
       .description(
         'create an integration for an environment and print its service credentials JSON (shown once)',
       )
-      .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1'),
+      .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1')
+      .option('--out <file>', 'write the JSON to this new file (0600) instead of printing it'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
+      const out = opts['out'];
+      if (out !== undefined && existsSync(out)) {
+        throw new ImsError('invalid_request', `${out} exists already; choose another --out`);
+      }
       const { bootstrapIms } = await import('../../ims/bootstrap.js');
       const { createCredentials } = await import('../../ims/credentials.js');
       await withImsStore(opts, async (store, config) => {
@@ -26,7 +31,17 @@ export function credentialsCommands(program: Command) {
           environment: opts['environment']!,
           imsEndpoint: (await publicUrlOf(store, config)).imsEndpoint,
         });
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        const text = `${JSON.stringify(json, null, 2)}\n`;
+        if (out === undefined) {
+          process.stdout.write(text);
+          return;
+        }
+        // The private key and secret: readable by this user only, as a key file.
+        const { writeFileAtomic } = await import('../../fs/atomic-write.js');
+        writeFileAtomic(out, text, 0o600);
+        process.stdout.write(
+          `service credentials of ${json.integration.technicalAccount.clientId} written to ${out} (0600)\n`,
+        );
       });
     } catch (err) {
       fail(err);

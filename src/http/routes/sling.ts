@@ -9,6 +9,7 @@ import { decodeRequestPath, isSameOrDescendant } from '../../repository/path.js'
 import { postNode } from '../../repository/post-node.js';
 import { readString } from '../../repository/properties.js';
 import { renderJson } from '../../repository/render-json.js';
+import { requireAdmin } from '../../repository/require-admin.js';
 import { invalidSelector, parseDepth, resolveResource } from '../../repository/resolve.js';
 import { parseSlingPost } from '../../repository/sling-post-form.js';
 import { changePassword } from '../../repository/users/change-password.js';
@@ -118,7 +119,8 @@ export function slingRoutes(app: FastifyInstance, ctx: RepositoryContext, option
     }
     const result = await postNode(ctx, subject, path, parseSlingPost(form));
     const status = result.created ? 201 : 200;
-    if (result.created) reply.header('location', path);
+    // Percent-encoded: a header carries ASCII only, a node name may not (an emoji).
+    if (result.created) reply.header('location', encodeURI(path));
     return reply
       .code(status)
       .send(
@@ -160,6 +162,8 @@ async function authorizableOperation(
   form: Awaited<ReturnType<typeof readForm>>,
 ) {
   const subject = request.subject;
+  // Every operation on a user or group is an administrator's, whatever the form names.
+  requireAdmin(subject, 'changing users and groups');
   const id = readString(properties, 'rep:authorizableId') ?? '';
   if (has(form, 'deleteAuthorizable')) {
     await deleteAuthorizable(ctx, subject, path);

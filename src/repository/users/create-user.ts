@@ -3,7 +3,7 @@ import type { Json, StoreOps } from '../../store/types.js';
 import { writeAce } from '../acl/modify-ace.js';
 import type { RepositoryContext } from '../context.js';
 import { isValidName } from '../path.js';
-import { stringProperty, toStored } from '../properties.js';
+import { setOwn, stringProperty, toStored } from '../properties.js';
 import { requireAdmin } from '../require-admin.js';
 import type { Subject } from '../subject.js';
 import { addMember } from './membership.js';
@@ -65,7 +65,7 @@ export async function createUser(
     await putAuthorizable(tx, user.system ? 'system' : 'user', id, extra);
     if (user.profile && user.profile.size > 0) {
       const profile: Record<string, Json> = {};
-      for (const [k, v] of user.profile) profile[k] = toStored(stringProperty(v));
+      for (const [k, v] of user.profile) setOwn(profile, k, toStored(stringProperty(v)));
       await tx.putNode({
         path: `${path}/profile`,
         primaryType: 'nt:unstructured',

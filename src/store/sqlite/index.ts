@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../errors.js';
+import { secureStoreFiles, warnRepairs } from '../../fs/secure-folder.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
   Json,
@@ -44,14 +45,22 @@ export class SqliteStore implements Store {
   readonly #gate: Gate;
 
   constructor(file: string, options: StoreOptions = {}) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const onDisk = file !== ':memory:';
     try {
+      if (onDisk) {
+        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the mode of
+        // the database file, so none of them is ever readable by other users.
+        closeSync(openSync(file, 'a', 0o600));
+        warnRepairs(secureStoreFiles(file));
+      }
       this.#db = new Database(file);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
       this.#db.pragma('busy_timeout = 5000');
       this.#db.pragma('foreign_keys = ON');
       this.#db.exec(SQLITE_SCHEMA);
+      if (onDisk) warnRepairs(secureStoreFiles(file));
     } catch (err) {
       throw new StoreError(`cannot open SQLite store ${file}: ${(err as Error).message}`, {
         cause: err,
