@@ -3,6 +3,7 @@ import CsrfTokens from '@fastify/csrf';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readCookie, TOKEN_COOKIE } from '../auth/tokens/cookie.js';
 import { LatchkeyError } from '../errors.js';
+import { csrfTokenSchema } from './schemas/instance.js';
 
 /** Where browsers get a CSRF token, as AEM's Granite CSRF servlet serves it. */
 export const CSRF_TOKEN_PATH = '/libs/granite/csrf/token.json';
@@ -156,7 +157,7 @@ export function csrfProtection(app: FastifyInstance, options: CsrfOptions): void
 
   if (options.keys) {
     const keys = options.keys;
-    app.get(CSRF_TOKEN_PATH, async (request, reply) => {
+    app.get(CSRF_TOKEN_PATH, { schema: csrfTokenSchema }, async (request, reply) => {
       const [primary] = keys();
       reply.header('cache-control', 'no-store');
       return { token: tokensFor(primary!).create(SECRET, userOf(request)) };

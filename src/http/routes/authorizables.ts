@@ -5,6 +5,7 @@ import { createGroup } from '../../repository/users/create-group.js';
 import { createUser } from '../../repository/users/create-user.js';
 import { field, has, readForm } from '../read-form.js';
 import { repositorySubject } from '../request-context.js';
+import { authorizableSchema } from '../schemas/instance.js';
 import { slingStatus } from './sling-responses.js';
 
 /**
@@ -55,6 +56,6 @@ export function authorizableRoutes(
     '/libs/granite/security/post/authorizables.html',
     '/libs/granite/security/post/authorizables.json',
   ]) {
-    app.post(url, handler);
+    app.post(url, { schema: structuredClone(authorizableSchema) }, handler);
   }
 }

@@ -4,6 +4,7 @@ import { protect } from '../../crypto/protect.js';
 import { LatchkeyError } from '../../errors.js';
 import { requireAdmin } from '../../repository/require-admin.js';
 import { field, readForm } from '../read-form.js';
+import { cryptoConsoleSchemas } from '../schemas/instance.js';
 
 /**
  * AEM's crypto console: `POST /system/console/crypto/.json` with form field `datum` answers
@@ -11,21 +12,29 @@ import { field, readForm } from '../read-form.js';
  * without a restart. Administrators only.
  */
 export function cryptoConsoleRoutes(app: FastifyInstance, holder: KeyringHolder) {
-  app.post('/system/console/crypto/.json', async (request) => {
-    requireAdmin(request.subject, 'the crypto console');
-    const datum = field(await readForm(request), 'datum');
-    if (datum === undefined)
-      throw new LatchkeyError('invalid_request', 'form field datum is required', 400);
-    return { protected: protect(holder.keyring, datum) };
-  });
+  app.post(
+    '/system/console/crypto/.json',
+    { schema: cryptoConsoleSchemas.protect },
+    async (request) => {
+      requireAdmin(request.subject, 'the crypto console');
+      const datum = field(await readForm(request), 'datum');
+      if (datum === undefined)
+        throw new LatchkeyError('invalid_request', 'form field datum is required', 400);
+      return { protected: protect(holder.keyring, datum) };
+    },
+  );
 
-  app.post('/system/console/crypto/refresh', async (request) => {
-    requireAdmin(request.subject, 'the crypto console');
-    const keyring = await holder.reload();
-    return {
-      master: { primary: keyring.master.primary.id, versions: [...keyring.master.byId.keys()] },
-      hmac: { primary: keyring.hmac.primary.id, versions: [...keyring.hmac.byId.keys()] },
-      aemMaster: keyring.aemMaster !== undefined,
-    };
-  });
+  app.post(
+    '/system/console/crypto/refresh',
+    { schema: cryptoConsoleSchemas.refresh },
+    async (request) => {
+      requireAdmin(request.subject, 'the crypto console');
+      const keyring = await holder.reload();
+      return {
+        master: { primary: keyring.master.primary.id, versions: [...keyring.master.byId.keys()] },
+        hmac: { primary: keyring.hmac.primary.id, versions: [...keyring.hmac.byId.keys()] },
+        aemMaster: keyring.aemMaster !== undefined,
+      };
+    },
+  );
 }

@@ -8,6 +8,7 @@ import { authenticatePassword } from '../../repository/users/authenticate-passwo
 import { userPath } from '../../repository/users/paths.js';
 import { assertSameOrigin } from '../csrf.js';
 import { field, readForm } from '../read-form.js';
+import { loginSchemas } from '../schemas/instance.js';
 
 /** Only same-site paths may be redirect targets (`/x`, never `//host` or `https://…`). */
 function safeRedirect(resource: string | undefined): string | undefined {
@@ -35,7 +36,7 @@ export function loginRoutes(
   throttle: CredentialThrottle,
   origins: { allowedOrigins: readonly string[]; tls: boolean },
 ) {
-  app.post('/j_security_check', async (request, reply) => {
+  app.post('/j_security_check', { schema: loginSchemas.login }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const form = await readForm(request);
     const user = field(form, 'j_username') ?? '';
@@ -85,16 +86,28 @@ export function loginRoutes(
   };
   // POST is the way to log out (origin-checked like every write). GET stays for AEM's links, but
   // only from the server's own pages: an <img src=…/logout> elsewhere must not end a session.
-  app.post<{ Querystring: { resource?: string } }>(LOGOUT_PATH, logout);
-  app.get<{ Querystring: { resource?: string } }>(LOGOUT_PATH, async (request, reply) => {
-    assertSameOrigin(request, origins);
-    return logout(request, reply);
-  });
+  app.post<{ Querystring: { resource?: string } }>(
+    LOGOUT_PATH,
+    { schema: loginSchemas.logout('POST') },
+    logout,
+  );
+  app.get<{ Querystring: { resource?: string } }>(
+    LOGOUT_PATH,
+    { schema: loginSchemas.logout('GET') },
+    async (request, reply) => {
+      assertSameOrigin(request, origins);
+      return logout(request, reply);
+    },
+  );
 
-  app.get('/libs/granite/security/currentuser.json', async (request) => {
-    const s = request.subject;
-    return s.anonymous
-      ? { authorizableId: 'anonymous', anonymous: true }
-      : { authorizableId: s.userId, home: userPath(s.userId), anonymous: false, admin: s.admin };
-  });
+  app.get(
+    '/libs/granite/security/currentuser.json',
+    { schema: loginSchemas.currentUser },
+    async (request) => {
+      const s = request.subject;
+      return s.anonymous
+        ? { authorizableId: 'anonymous', anonymous: true }
+        : { authorizableId: s.userId, home: userPath(s.userId), anonymous: false, admin: s.admin };
+    },
+  );
 }

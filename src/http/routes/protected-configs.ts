@@ -11,6 +11,7 @@ import {
 import type { RepositoryContext } from '../../repository/context.js';
 import { requireAdmin } from '../../repository/require-admin.js';
 import { readForm } from '../read-form.js';
+import { protectedConfigSchemas } from '../schemas/instance.js';
 
 /**
  * Protected configurations (administrators only):
@@ -25,6 +26,7 @@ export function protectedConfigRoutes(
 ) {
   app.post<{ Params: { kind: string; name: string } }>(
     '/system/console/configs/:kind/:name',
+    { schema: protectedConfigSchemas.save },
     async (request, reply) => {
       requireAdmin(request.subject, 'protected configurations');
       const { kind, name } = request.params;
@@ -50,6 +52,7 @@ export function protectedConfigRoutes(
 
   app.get<{ Params: { kind: string; name: string } }>(
     '/system/console/configs/:kind/:name',
+    { schema: protectedConfigSchemas.get },
     async (request) => {
       requireAdmin(request.subject, 'protected configurations');
       const { kind } = request.params;
@@ -62,8 +65,12 @@ export function protectedConfigRoutes(
     },
   );
 
-  app.get('/system/console/configs.json', async (request) => {
-    requireAdmin(request.subject, 'protected configurations');
-    return { configurations: await checkProtectedConfigs(ctx.store, holder.keyring) };
-  });
+  app.get(
+    '/system/console/configs.json',
+    { schema: protectedConfigSchemas.list },
+    async (request) => {
+      requireAdmin(request.subject, 'protected configurations');
+      return { configurations: await checkProtectedConfigs(ctx.store, holder.keyring) };
+    },
+  );
 }

@@ -20,6 +20,7 @@ import { isAuthorizable } from '../../repository/users/paths.js';
 import { endSessions } from '../../repository/users/sessions.js';
 import { field, has, readForm } from '../read-form.js';
 import { repositorySubject } from '../request-context.js';
+import { slingSchemas } from '../schemas/instance.js';
 import { slingStatus } from './sling-responses.js';
 
 export interface SlingOptions {
@@ -41,7 +42,7 @@ const isKnownPost = (selectors: readonly string[], ext: string) =>
  * operations posted to a user's or group's path.
  */
 export function slingRoutes(app: FastifyInstance, ctx: RepositoryContext, options: SlingOptions) {
-  app.get('/*', async (request, reply) => {
+  app.get('/*', { schema: slingSchemas.get }, async (request, reply) => {
     const subject = repositorySubject(request, options.anonymous);
     const requestPath = decodeRequestPath(request.url, options.maxPathLength);
     const resolved = await resolveResource(ctx.store, requestPath, isKnownGet);
@@ -72,7 +73,7 @@ export function slingRoutes(app: FastifyInstance, ctx: RepositoryContext, option
     return sendJson(reply, rendering.status, rendering.body, tidy);
   });
 
-  app.post('/*', async (request, reply) => {
+  app.post('/*', { schema: slingSchemas.post }, async (request, reply) => {
     const subject = repositorySubject(request, options.anonymous);
     const requestPath = decodeRequestPath(request.url, options.maxPathLength);
     const resolved = await resolveResource(ctx.store, requestPath, isKnownPost);
@@ -136,6 +137,7 @@ export function slingRoutes(app: FastifyInstance, ctx: RepositoryContext, option
   app.route({
     method: ['PUT', 'DELETE', 'PATCH'],
     url: '/*',
+    schema: slingSchemas.other,
     handler: async (_request, reply) =>
       reply
         .code(405)

@@ -50,6 +50,12 @@ export const text = (description: string, extra: Schema = {}): Schema => ({
   ...extra,
 });
 
+/** A form field that may be repeated (one value, or several in order). */
+export const repeatable = (description: string): Schema => ({
+  description,
+  anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+});
+
 /**
  * A form body, urlencoded or multipart: one schema for both (a multipart body is read before
  * validation, see read-form.ts). `files` are fields that may also be uploaded files: any value in
