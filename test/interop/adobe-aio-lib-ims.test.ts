@@ -41,6 +41,7 @@ describe('@adobe/aio-lib-ims against latchkey IMS over HTTPS', () => {
       ),
     ).toEqual([i.org]);
     expect(out.profile).toMatchObject({ userId: i.id, account_type: 'technical' });
+    expect(out.validateSpare.valid).toBe(true);
     expect(out.validateAfter).toEqual({ valid: false, reason: 'revoked' });
     // No as value makes Ims.fromToken find this IMS; the default makes it fail rather than
     // return an Ims that would send the token to Adobe.

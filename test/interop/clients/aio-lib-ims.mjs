@@ -38,9 +38,13 @@ out.validate = await ims.validateToken(token);
 out.organizations = await ims.getOrganizations(token);
 out.profile = await ims.get('/ims/profile/v1', token);
 
-// invalidateToken: POST /ims/invalidate_token/v2
-out.invalidate = await ims.invalidateToken(token, clientId, clientSecret);
-out.validateAfter = await ims.validateToken(token);
+// invalidateToken: POST /ims/invalidate_token/v2, on a token of its own (the others stay valid
+// for the instance to accept).
+const spare = (await ims.getAccessTokenByClientCredentials(clientId, clientSecret, i.org))
+  .access_token.token;
+out.validateSpare = await ims.validateToken(spare);
+out.invalidate = await ims.invalidateToken(spare, clientId, clientSecret);
+out.validateAfter = await ims.validateToken(spare);
 
 // Ims.fromToken reads the as claim and knows only Adobe's hosts.
 try {
