@@ -1,3 +1,4 @@
+import { isCanonicalBase64 } from '../crypto/base64url.js';
 import { UnauthorizedError } from '../errors.js';
 
 /**
@@ -9,7 +10,7 @@ export function parseBasic(
 ): { user: string; password: string } | undefined {
   if (!header || !/^basic /i.test(header)) return undefined;
   const encoded = header.slice(6).trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length > 4096) {
+  if (encoded === '' || encoded.length > 4096 || !isCanonicalBase64(encoded)) {
     throw new UnauthorizedError('malformed Basic credentials');
   }
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');

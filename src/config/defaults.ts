@@ -212,6 +212,12 @@ export const OPTIONS = {
     env: 'LATCHKEY_IMS_AS_CLAIM',
     doc: "(ims) The as claim of access tokens. @adobe/aio-lib-ims's Ims.fromToken turns it into https://<as>.adobelogin.com and knows only Adobe's hosts, so no value makes it find this IMS: the default makes it fail (CANNOT_RESOLVE_ENVIRONMENT) instead of sending tokens to Adobe; ims-na1 makes it return an Ims for Adobe's production IMS, whose endpoint the caller must then set.",
   },
+  'ims.audiences': {
+    kind: { type: 'string' },
+    default: undefined,
+    env: 'LATCHKEY_IMS_AUDIENCES',
+    doc: "(ims) Other IMS URLs, comma-separated, that exchange JWTs may name: their aud must be this IMS's public URL or one of these plus /c/<client_id>, their metascope claims the same URL plus /s/<metascope>. For clients that cannot be pointed at this IMS's URL.",
+  },
   'ims.accessTokenAlgorithm': {
     kind: { type: 'enum', values: ['ES256', 'RS256'] },
     default: 'ES256',

@@ -46,6 +46,8 @@ export interface Config {
     /** The `as` claim of access tokens (what `Ims.fromToken` of @adobe/aio-lib-ims reads). */
     readonly asClaim: string;
     readonly accessTokenAlgorithm: 'ES256' | 'RS256';
+    /** Other IMS URLs exchange JWTs may name (`aud`, metascope claims). */
+    readonly audiences: readonly string[];
   };
   readonly environment: string;
   readonly throttle: {
@@ -128,7 +130,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       passwordHashCost: values.get('security.passwordHashCost') as number,
       maxConcurrentHashes: values.get('security.maxConcurrentHashes') as number,
       maxQueuedHashes: values.get('security.maxQueuedHashes') as number,
-      allowedOrigins: parseOrigins(values.get('security.allowedOrigins') as string | undefined),
+      allowedOrigins: parseOrigins(
+        values.get('security.allowedOrigins') as string | undefined,
+        'security.allowedOrigins',
+      ),
     },
     http: {
       bodyLimit: values.get('http.bodyLimit') as number,
@@ -150,6 +155,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       publicUrl,
       asClaim: values.get('ims.asClaim') as string,
       accessTokenAlgorithm: values.get('ims.accessTokenAlgorithm') as 'ES256' | 'RS256',
+      audiences: parseOrigins(values.get('ims.audiences') as string | undefined, 'ims.audiences'),
     },
     throttle: {
       maxFailuresPerUser: values.get('throttle.maxFailuresPerUser') as number,
@@ -236,7 +242,8 @@ function parseValue(name: string, kind: OptionKind, raw: Raw, secret: boolean): 
   }
 }
 
-function parseOrigins(list: string | undefined): string[] {
+/** A comma-separated list of origins (`scheme://host[:port]`, no path), normalized. */
+function parseOrigins(list: string | undefined, option: string): string[] {
   if (list === undefined) return [];
   return list
     .split(',')
@@ -248,8 +255,8 @@ function parseOrigins(list: string | undefined): string[] {
         url = new URL(o);
       } catch {
         throw new ConfigError(
-          'security.allowedOrigins',
-          `security.allowedOrigins: ${JSON.stringify(o)} is not an origin such as https://host:8443`,
+          option,
+          `${option}: ${JSON.stringify(o)} is not a URL such as https://host:8443`,
         );
       }
       if (
@@ -257,8 +264,8 @@ function parseOrigins(list: string | undefined): string[] {
         (url.pathname !== '/' && url.pathname !== '')
       ) {
         throw new ConfigError(
-          'security.allowedOrigins',
-          `security.allowedOrigins: ${JSON.stringify(o)} must be scheme://host[:port] with no path`,
+          option,
+          `${option}: ${JSON.stringify(o)} must be scheme://host[:port] with no path`,
         );
       }
       return url.origin;

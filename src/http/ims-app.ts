@@ -58,7 +58,12 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     },
     as: config.ims.asClaim,
   };
-  const exchange: ExchangeDeps = { store, signingKey: options.signingKey, tokenIssuer };
+  const exchange: ExchangeDeps = {
+    store,
+    signingKey: options.signingKey,
+    tokenIssuer,
+    audiences: () => [publicUrl().url, ...config.ims.audiences],
+  };
   imsEndpoints(app, { store, exchange, signingKeys: options.signingKeys, publicUrl, throttle });
   imsDiscoveryRoutes(app, publicUrl);
   imsAdminRoutes(app, {

@@ -29,7 +29,7 @@ export async function signAccessToken(
   subject: AccessTokenSubject,
   issuer: TokenIssuer,
   nowMs: number,
-): Promise<{ token: string; expiresAtMs: number }> {
+): Promise<{ token: string; expiresAtMs: number; jti: string }> {
   const id = randomUUID();
   const expiresAtMs = nowMs + ACCESS_TOKEN_LIFETIME_MS;
   const token = await new SignJWT({
@@ -49,5 +49,5 @@ export async function signAccessToken(
     .setExpirationTime(Math.floor(expiresAtMs / 1000))
     .setJti(id)
     .sign(key.privateKey);
-  return { token, expiresAtMs };
+  return { token, expiresAtMs, jti: id };
 }

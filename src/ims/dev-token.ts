@@ -6,6 +6,19 @@ import type { SigningKey } from './signing-keys.js';
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
+/** Store records `<user id>:<jti>` → {@link DevTokenRecord}, until the token expires. */
+export const DEV_TOKEN_NS = 'ims.dev-token';
+
+/** What the IMS remembers of a development token (never the token itself). */
+export interface DevTokenRecord {
+  readonly jti: string;
+  readonly user: string;
+  readonly environment: string;
+  /** ms since the epoch */
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
 /** An IMS user and the environments it may get development tokens for. */
 export interface ImsUser {
   readonly id: string;
@@ -16,7 +29,8 @@ export interface ImsUser {
  * A local development token, as the Developer Console hands it out: an access token for an IMS
  * user (created on first use, with access to the environment), valid 24 h, in the Console's JSON:
  * `{"ok":true,"statusCode":200,"accessToken":"…"}`. Instances map it to the repository user of the
- * same id, which must exist there.
+ * same id, which must exist there. Never for `admin`. Each token is recorded (not the token, its
+ * id) until it expires, to be listed and revoked.
  */
 export async function devToken(
   store: Store,
@@ -25,6 +39,14 @@ export async function devToken(
 ): Promise<{ ok: true; statusCode: 200; accessToken: string }> {
   if (!USER_ID.test(options.userId))
     throw new ImsError('invalid_request', 'user ids are 1-128 letters, digits and . _ @ + -');
+  // A development token lives 24 h in a developer's shell history and CI logs; one for the
+  // repository's all-powerful admin would be a leaked master key. Use a user with the rights
+  // the development needs.
+  if (options.userId.toLowerCase() === 'admin')
+    throw new ImsError(
+      'invalid_request',
+      'development tokens are not issued for admin: create a user with the rights you need',
+    );
   if (!ENVIRONMENT_ID.test(options.environment))
     throw new ImsError('invalid_request', 'environment must look like p1-e1');
   const env = (await store.getRecord(NS.environment, options.environment))?.value as unknown as
@@ -39,7 +61,8 @@ export async function devToken(
     await tx.putRecord('ims.user', options.userId, { id: options.userId, environments });
   });
   const [, program, environment] = ENVIRONMENT_ID.exec(options.environment)!;
-  const { token } = await signAccessToken(
+  const now = Date.now();
+  const { token, jti, expiresAtMs } = await signAccessToken(
     signingKey,
     {
       clientId: `dev-console-p${program}-e${environment}`,
@@ -48,7 +71,19 @@ export async function devToken(
       environment: options.environment,
     },
     options.issuer,
-    Date.now(),
+    now,
   );
+  // Remembered until it expires, so that it can be listed and revoked (latchkey token list,
+  // latchkey token revoke, /ims/admin/dev-tokens).
+  const record: DevTokenRecord = {
+    jti,
+    user: options.userId,
+    environment: options.environment,
+    issuedAt: now,
+    expiresAt: expiresAtMs,
+  };
+  await store.putRecord(DEV_TOKEN_NS, `${options.userId}:${jti}`, record as never, {
+    expiresAt: expiresAtMs,
+  });
   return { ok: true, statusCode: 200, accessToken: token };
 }

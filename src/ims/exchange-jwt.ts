@@ -11,6 +11,12 @@ export interface ExchangeDeps {
   readonly signingKey: () => SigningKey;
   /** The deployment's issuer and `as` claim (read on each use: see runtime/ims.ts). */
   readonly tokenIssuer: TokenIssuer;
+  /**
+   * The IMS URLs an exchange JWT may name: its `aud` must be one of them plus `/c/<client_id>`,
+   * its metascope claims one of them plus `/s/<metascope>`. This IMS's public URL first, then
+   * `ims.audiences`.
+   */
+  readonly audiences: () => readonly string[];
   readonly clock?: () => number;
 }
 
@@ -19,13 +25,14 @@ const MAX_AHEAD_MS = 24 * 3600 * 1000;
 /**
  * Checks an exchange JWT (Adobe's service-credentials JWT) of an authenticated integration: its
  * RS256 signature against the integration's certificates, its claims (`exp` at most 24 h ahead,
- * 30 s skew; `iss` = the organization; `sub` = the technical account; `aud` ending in
- * `/c/<client_id>`; metascopes the integration has) and that its `jti`, if any, was never used
+ * 30 s skew; `iat` not in the future; `iss` = the organization; `sub` = the technical account;
+ * `aud` = this IMS's URL plus `/c/<client_id>`; metascope claims named with this IMS's URL, for
+ * metascopes the integration has) and that its `jti`, if any, was never used
  * before. Returns the metascopes it asks for. Shared by `/ims/exchange/jwt` and the RFC 7523
  * `jwt-bearer` grant.
  */
 export async function verifyExchangeJwt(
-  deps: Pick<ExchangeDeps, 'store'>,
+  deps: Pick<ExchangeDeps, 'store' | 'audiences'>,
   integration: Integration,
   jwt: string | undefined,
   now: number,
@@ -44,13 +51,27 @@ export async function verifyExchangeJwt(
     throw new ImsError('invalid_token', 'iss must be the organization id');
   if (claims.sub !== integration.technicalAccountId)
     throw new ImsError('invalid_token', 'sub must be the technical account id');
-  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!audiences.some((a) => typeof a === 'string' && a.endsWith(`/c/${integration.clientId}`))) {
-    throw new ImsError('invalid_token', `aud must end with /c/${integration.clientId}`);
+  // This IMS's own URL, not any URL ending the right way: a JWT made for another IMS (Adobe's,
+  // or a test deployment's) is no good here.
+  const bases = deps.audiences().map((b) => b.replace(/\/+$/, ''));
+  const expected = bases.map((b) => `${b}/c/${integration.clientId}`);
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!aud.some((a) => typeof a === 'string' && expected.includes(a))) {
+    throw new ImsError('invalid_token', `aud must be ${expected[0]}`);
   }
-  const requested = Object.entries(claims)
-    .filter(([k, v]) => v === true && /\/s\/[^/]+$/.test(k))
-    .map(([k]) => k.slice(k.lastIndexOf('/') + 1));
+  const scopeClaims = Object.entries(claims).filter(
+    ([k, v]) => v === true && /\/s\/[^/]+$/.test(k),
+  );
+  const foreign = scopeClaims.filter(([k]) => !bases.includes(k.slice(0, k.lastIndexOf('/s/'))));
+  if (foreign.length > 0) {
+    throw new ImsError(
+      'invalid_scope',
+      `metascope claims must be ${bases[0]}/s/<metascope>, got ${foreign
+        .map(([k]) => JSON.stringify(k.slice(0, 120)))
+        .join(', ')}`,
+    );
+  }
+  const requested = scopeClaims.map(([k]) => k.slice(k.lastIndexOf('/') + 1));
   if (requested.length === 0) throw new ImsError('invalid_scope', 'the JWT names no metascope');
   const denied = requested.filter((s) => !integration.metascopes.includes(s));
   if (denied.length > 0)

@@ -7,7 +7,8 @@ import { type Integration, NS } from './model.js';
 /**
  * Revocations, kept in the IMS store until nothing they cover can still be valid:
  * `jti:<jti>` until the token's expiry; `client:<client id>` (every token issued to the
- * integration up to that instant) for the longest token lifetime after it.
+ * integration up to that instant) and `user:<user id>` (every token issued for that IMS user up
+ * to that instant: development tokens) for the longest token lifetime after it.
  */
 export const REVOCATION_NS = 'ims.revocation';
 const SKEW_MS = 60_000;
@@ -16,6 +17,8 @@ export interface RevocationList {
   readonly jtis: readonly string[];
   /** Client id → revocation time (ms): tokens issued up to then are revoked. */
   readonly clients: Readonly<Record<string, number>>;
+  /** IMS user id → revocation time (ms): the user's tokens issued up to then are revoked. */
+  readonly users: Readonly<Record<string, number>>;
 }
 
 export async function revokeTokenId(
@@ -68,22 +71,64 @@ export async function revokeIntegration(
   });
 }
 
+/**
+ * Revokes every token issued so far for an IMS user (its development tokens): on this IMS at
+ * once, on instances at their next poll. Tokens issued afterwards are good.
+ */
+export async function revokeUserTokens(
+  store: StoreOps,
+  userId: string,
+  now = Date.now(),
+): Promise<void> {
+  await store.putRecord(REVOCATION_NS, `user:${userId}`, now, {
+    expiresAt: now + ACCESS_TOKEN_LIFETIME_MS + SKEW_MS,
+  });
+}
+
 export async function readRevocations(store: StoreOps): Promise<RevocationList> {
   const jtis: string[] = [];
   const clients: Record<string, number> = {};
+  const users: Record<string, number> = {};
   for (const r of await store.listRecords(REVOCATION_NS)) {
     if (r.key.startsWith('jti:')) jtis.push(r.key.slice(4));
     else if (r.key.startsWith('client:')) clients[r.key.slice(7)] = Number(r.value);
+    else if (r.key.startsWith('user:')) users[r.key.slice(5)] = Number(r.value);
   }
-  return { jtis, clients };
+  return { jtis, clients, users };
+}
+
+/** When a token was issued, in ms: IMS's `created_at` (ms), else `iat` (s). */
+function issuedAtMs(claims: { iat?: unknown; created_at?: unknown }): number | undefined {
+  if (typeof claims.created_at === 'string' && /^\d{1,15}$/.test(claims.created_at))
+    return Number(claims.created_at);
+  return typeof claims.iat === 'number' ? claims.iat * 1000 : undefined;
 }
 
 /** Whether a token's claims fall under a revocation list. */
 export function isRevokedBy(
   list: RevocationList,
-  claims: { jti?: unknown; client_id?: unknown; iat?: unknown },
+  claims: {
+    jti?: unknown;
+    client_id?: unknown;
+    user_id?: unknown;
+    iat?: unknown;
+    created_at?: unknown;
+  },
 ): boolean {
   if (typeof claims.jti === 'string' && list.jtis.includes(claims.jti)) return true;
-  const at = typeof claims.client_id === 'string' ? list.clients[claims.client_id] : undefined;
-  return at !== undefined && typeof claims.iat === 'number' && claims.iat * 1000 <= at;
+  const issued = issuedAtMs(claims);
+  if (issued === undefined) return false;
+  const client =
+    typeof claims.client_id === 'string' && Object.hasOwn(list.clients, claims.client_id)
+      ? list.clients[claims.client_id]
+      : undefined;
+  // A client's revocation time is compared at second precision, as `iat`, conservatively.
+  if (client !== undefined && typeof claims.iat === 'number' && claims.iat * 1000 <= client)
+    return true;
+  const users = list.users ?? {};
+  const user =
+    typeof claims.user_id === 'string' && Object.hasOwn(users, claims.user_id)
+      ? users[claims.user_id]
+      : undefined;
+  return user !== undefined && issued <= user;
 }

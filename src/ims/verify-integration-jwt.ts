@@ -1,5 +1,6 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { isCanonicalCompactJws } from '../crypto/base64url.js';
 import { ImsError } from './errors.js';
 import type { Integration } from './model.js';
 
@@ -31,6 +32,7 @@ export async function verifyIntegrationJwt(
   options: { code: string; what: string; requiredClaims: readonly string[] },
 ): Promise<JWTPayload> {
   const { code, what } = options;
+  if (!isCanonicalCompactJws(jwt)) throw new ImsError(code, `${what} is malformed`);
   let alg: string | undefined;
   try {
     alg = decodeProtectedHeader(jwt).alg;
@@ -45,8 +47,12 @@ export async function verifyIntegrationJwt(
         clockTolerance: SKEW_S,
         requiredClaims: [...options.requiredClaims],
       });
+      // Issued in the future: a clock far ahead, or a JWT made now to be used later.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + SKEW_S)
+        throw new ImsError(code, `${what} has an iat in the future`);
       return payload;
     } catch (err) {
+      if (err instanceof ImsError) throw err;
       // Another certificate of the integration may match (certificate rotation).
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) continue;
       if (err instanceof joseErrors.JWTExpired) throw new ImsError(code, `${what} has expired`);

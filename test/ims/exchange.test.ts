@@ -188,7 +188,14 @@ describe('POST /ims/exchange/jwt', () => {
         'aud',
         await basic({ aud: 'https://elsewhere/c/other' }),
         'invalid_token',
-        `aud must end with /c/${i.technicalAccount.clientId}`,
+        `aud must be ${ims.url}/c/${i.technicalAccount.clientId}`,
+      ],
+      [
+        // The right client id at another IMS (ends the right way, names the wrong IMS).
+        'foreign aud',
+        await basic({ aud: `https://ims-na1.adobelogin.com/c/${i.technicalAccount.clientId}` }),
+        'invalid_token',
+        `aud must be ${ims.url}/c/${i.technicalAccount.clientId}`,
       ],
       [
         'scope',
@@ -211,7 +218,7 @@ describe('POST /ims/exchange/jwt', () => {
     const noScope = await new SignJWT({
       iss: i.org,
       sub: i.id,
-      aud: `http://x/c/${i.technicalAccount.clientId}`,
+      aud: `${ims.url}/c/${i.technicalAccount.clientId}`,
       exp: now + 60,
     })
       .setProtectedHeader({ alg: 'RS256' })

@@ -7,7 +7,7 @@ import { isRevokedBy, type RevocationList } from '../../ims/revocation.js';
  */
 export class RevocationPoller {
   readonly #url: string;
-  #list: RevocationList = { jtis: [], clients: {} };
+  #list: RevocationList = { jtis: [], clients: {}, users: {} };
   #jtis = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #lastOk = 0;
@@ -34,7 +34,7 @@ export class RevocationPoller {
       const res = await fetch(this.#url, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`IMS revocations answered HTTP ${res.status}`);
       const list = (await res.json()) as RevocationList;
-      this.#list = { jtis: list.jtis ?? [], clients: list.clients ?? {} };
+      this.#list = { jtis: list.jtis ?? [], clients: list.clients ?? {}, users: list.users ?? {} };
       this.#jtis = new Set(this.#list.jtis);
       this.#lastOk = Date.now();
     } catch (err) {
@@ -49,14 +49,18 @@ export class RevocationPoller {
   isRevoked(claims: {
     jti?: string | undefined;
     clientId: string;
+    userId: string;
     issuedAt: number | undefined;
+    createdAt: number | undefined;
   }): boolean {
     if (claims.jti !== undefined && this.#jtis.has(claims.jti)) return true;
     return isRevokedBy(
-      { jtis: [], clients: this.#list.clients },
+      { jtis: [], clients: this.#list.clients, users: this.#list.users },
       {
         client_id: claims.clientId,
+        user_id: claims.userId,
         iat: claims.issuedAt === undefined ? undefined : claims.issuedAt / 1000,
+        created_at: claims.createdAt === undefined ? undefined : String(claims.createdAt),
       },
     );
   }

@@ -1,4 +1,5 @@
 import { verify } from 'node:crypto';
+import { isCanonicalCompactJws } from '../../crypto/base64url.js';
 import type { VerificationKey } from './jwks-cache.js';
 
 export interface AccessClaims {
@@ -23,7 +24,7 @@ export interface Decoded {
 /** Splits a compact JWS; `undefined` when it is not one. */
 export function decodeJwt(token: string): Decoded | undefined {
   const parts = token.split('.');
-  if (parts.length !== 3 || token.length > 8192) return undefined;
+  if (parts.length !== 3 || token.length > 8192 || !isCanonicalCompactJws(token)) return undefined;
   try {
     const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as Record<
       string,

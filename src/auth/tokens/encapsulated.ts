@@ -1,3 +1,4 @@
+import { isCanonicalBase64url } from '../../crypto/base64url.js';
 import { hmacSign, hmacVerify, type Keyring } from '../../crypto/keyring.js';
 
 /**
@@ -53,6 +54,9 @@ export function verifyEncapsulated(
     string,
     string,
   ];
+  // One spelling per token: the same bytes with other unused bits are another, refused, text.
+  if (!isCanonicalBase64url(uid) || !isCanonicalBase64url(mac))
+    return { ok: false, reason: 'malformed encapsulated login-token (non-canonical base64url)' };
   if (!keyring.hmac.byId.has(kid)) {
     return { ok: false, reason: `encapsulated login-token signed with unknown hmac key ${kid}` };
   }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isCanonicalBase64url } from '../../crypto/base64url.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import { ensureNode } from '../../repository/ensure-node.js';
 import { fromStored, stringProperty, toStored } from '../../repository/properties.js';
@@ -113,6 +114,8 @@ export async function verifyStateful(
 ): Promise<StatefulResult> {
   const m = FORMAT.exec(token);
   if (!m) return { ok: false, reason: 'malformed stateful login-token' };
+  if (!isCanonicalBase64url(m[1]!) || !isCanonicalBase64url(m[3]!))
+    return { ok: false, reason: 'malformed stateful login-token (non-canonical base64url)' };
   const userId = Buffer.from(m[1]!, 'base64url').toString('utf8');
   const path = `${tokensPath(userId)}/${m[2]}`;
   const node = await ctx.store.getNode(path);

@@ -44,4 +44,55 @@ export function tokenCommands(program: Command) {
       fail(err);
     }
   });
+
+  imsFlags(
+    token
+      .command('list')
+      .description(
+        'list the development tokens that have not expired (their ids, never the tokens)',
+      )
+      .option('--user <id>', 'only this user’s tokens')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    try {
+      const { listDevTokens } = await import('../../ims/revoke-dev-tokens.js');
+      await withImsStore(opts, async (store) => {
+        const tokens = await listDevTokens(store, opts['user']);
+        if (opts['json']) {
+          process.stdout.write(`${JSON.stringify({ tokens })}\n`);
+          return;
+        }
+        if (tokens.length === 0) process.stdout.write('no live development tokens\n');
+        for (const t of tokens) {
+          process.stdout.write(
+            `${t.jti}  ${t.user}  ${t.environment}  issued ${new Date(t.issuedAt).toISOString()}  expires ${new Date(t.expiresAt).toISOString()}${t.revoked ? '  revoked' : ''}\n`,
+          );
+        }
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  imsFlags(
+    token
+      .command('revoke')
+      .description(
+        'revoke one development token (its id from latchkey token list), or with --user every token of a user',
+      )
+      .argument('[jti]', 'the token’s id')
+      .option('--user <id>', 'revoke every token issued so far for this user'),
+  ).action(async (jti: string | undefined, opts: Record<string, string | undefined>) => {
+    try {
+      const { revokeDevTokens } = await import('../../ims/revoke-dev-tokens.js');
+      await withImsStore(opts, async (store) => {
+        const { revoked } = await revokeDevTokens(store, { jti, user: opts['user'] });
+        process.stdout.write(
+          `${revoked} development token${revoked === 1 ? '' : 's'} revoked: refused by the IMS at once, by instances within ims.revocationPollMs (10 s by default)\n`,
+        );
+      });
+    } catch (err) {
+      fail(err);
+    }
+  });
 }

@@ -9,6 +9,7 @@ import { createCredentials } from '../../ims/credentials.js';
 import { devToken } from '../../ims/dev-token.js';
 import type { PublicUrl } from '../../ims/public-url.js';
 import { revokeIntegration } from '../../ims/revocation.js';
+import { listDevTokens, revokeDevTokens } from '../../ims/revoke-dev-tokens.js';
 import type { SigningKey } from '../../ims/signing-keys.js';
 import type { Store } from '../../store/types.js';
 import { field, readForm } from '../read-form.js';
@@ -30,7 +31,8 @@ export interface ImsAdminDeps {
  * `POST /ims/admin/credentials` (`environment`), `POST /ims/admin/credentials/<client id>/revoke`,
  * `POST /ims/admin/credentials/<client id>/certificates` (`certificate`: PEM, for rotation),
  * `DELETE /ims/admin/credentials/<client id>/certificates/<SHA-256 fingerprint>`,
- * `POST /ims/admin/dev-token` (`user`, `environment`).
+ * `POST /ims/admin/dev-token` (`user`, `environment`), `GET /ims/admin/dev-tokens` (`?user=`),
+ * `POST /ims/admin/dev-tokens/revoke` (`jti`, or `user` for all of its tokens).
  */
 export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
   const requireAdmin = async (request: FastifyRequest) => {
@@ -102,4 +104,23 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
       issuer: deps.tokenIssuer,
     });
   });
+
+  app.get<{ Querystring: { user?: string } }>(
+    '/ims/admin/dev-tokens',
+    { schema: imsAdminSchemas.listDevTokens },
+    async (request) => {
+      await requireAdmin(request);
+      return { tokens: await listDevTokens(deps.store, request.query.user) };
+    },
+  );
+
+  app.post(
+    '/ims/admin/dev-tokens/revoke',
+    { schema: imsAdminSchemas.revokeDevTokens },
+    async (request) => {
+      await requireAdmin(request);
+      const form = await readForm(request);
+      return revokeDevTokens(deps.store, { jti: field(form, 'jti'), user: field(form, 'user') });
+    },
+  );
 }

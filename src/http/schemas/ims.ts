@@ -189,12 +189,13 @@ export const imsSchemas = {
     tags: ['keys'],
     response: {
       200: object(
-        'revoked token ids, and integrations revoked at a time (ms)',
+        'revoked token ids, and integrations and IMS users whose tokens up to a time (ms) are revoked',
         {
           jtis: { type: 'array', items: { type: 'string' } },
           clients: { type: 'object', additionalProperties: { type: 'integer' } },
+          users: { type: 'object', additionalProperties: { type: 'integer' } },
         },
-        { required: ['jtis', 'clients'] },
+        { required: ['jtis', 'clients', 'users'] },
       ),
     },
   },
@@ -247,8 +248,20 @@ const clientIdParam = {
   properties: { clientId: text('e.g. cm-p1-e1-integration') },
   required: ['clientId'],
 };
-const adminErrors = errors(400, 401, 404, 415, 429, 503);
-const createErrors = errors(400, 401, 404, 409, 415, 429, 503);
+// 403: a write sent by another origin's page (csrf_origin).
+const adminErrors = errors(400, 401, 403, 404, 415, 429, 503);
+const createErrors = errors(400, 401, 403, 404, 409, 415, 429, 503);
+const devTokenJson = {
+  type: 'object',
+  properties: {
+    jti: text('the token’s id'),
+    user: text('the IMS user'),
+    environment: text('e.g. p1-e1'),
+    issuedAt: { type: 'integer', description: 'ms since the epoch' },
+    expiresAt: { type: 'integer', description: 'ms since the epoch' },
+    revoked: { type: 'boolean' },
+  },
+};
 
 export const imsAdminSchemas = {
   createCredentials: {
@@ -313,6 +326,36 @@ export const imsAdminSchemas = {
         ok: { type: 'boolean' },
         statusCode: { type: 'integer' },
         accessToken: { type: 'string' },
+      }),
+      ...adminErrors,
+    },
+  },
+  listDevTokens: {
+    summary: 'The development tokens that have not expired',
+    tags: ['admin'],
+    security: [{ basic: [] }],
+    querystring: {
+      type: 'object',
+      properties: { user: text('only this user’s tokens') },
+    },
+    response: {
+      200: object('the tokens (their ids, never the tokens)', {
+        tokens: { type: 'array', items: devTokenJson },
+      }),
+      ...errors(400, 401, 429, 503),
+    },
+  },
+  revokeDevTokens: {
+    summary: 'Revoke one development token, or every token of a user',
+    tags: ['admin'],
+    security: [{ basic: [] }],
+    body: formBody({
+      jti: text('one token’s id (latchkey token list)'),
+      user: text('or a user: every token issued for it so far'),
+    }),
+    response: {
+      200: object('how many live tokens the revocation covers', {
+        revoked: { type: 'integer' },
       }),
       ...adminErrors,
     },
