@@ -58,10 +58,11 @@ describe.runIf(base)('two IMS processes on one PostgreSQL store', () => {
       expect(`http://${i.imsEndpoint}/ims`).toBe(issuer);
       const jwt = async (jti: string) =>
         new SignJWT({
-          [`http://x/s/ent_aem_cloud_api`]: true,
+          // The deployment's one URL: both processes accept JWTs made for it.
+          [`http://${i.imsEndpoint}/s/ent_aem_cloud_api`]: true,
           iss: i.org,
           sub: i.id,
-          aud: `http://x/c/${i.technicalAccount.clientId}`,
+          aud: `http://${i.imsEndpoint}/c/${i.technicalAccount.clientId}`,
           jti,
         })
           .setProtectedHeader({ alg: 'RS256' })
