@@ -41,6 +41,9 @@ export function authorizationServerMetadata(
     introspection_endpoint: at(ENDPOINT_PATHS.introspection),
     scopes_supported: [...new Set([...IDENTITY_SCOPES, ...metascopes])],
     response_types_supported: [],
+    // Said explicitly: left out, both documents' defaults would claim support for them.
+    response_modes_supported: [],
+    request_uri_parameter_supported: false,
     grant_types_supported: ['client_credentials', JWT_BEARER_GRANT],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
@@ -50,6 +53,6 @@ export function authorizationServerMetadata(
     revocation_endpoint_auth_signing_alg_values_supported: algs,
     introspection_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_signing_alg_values_supported: algs,
-    claims_supported: ['sub', 'iss', 'userId', 'account_type', 'client_id'],
+    claims_supported: ['sub', 'userId', 'account_type', 'client_id'],
   };
 }

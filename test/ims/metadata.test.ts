@@ -163,14 +163,41 @@ describe('everything advertised works', () => {
     const jwks = (await (await fetch(url('jwks_uri'))).json()) as { keys: { kid: string }[] };
     const kid = JSON.parse(Buffer.from(access.split('.')[0]!, 'base64url').toString()).kid;
     expect(jwks.keys.map((k) => k.kid)).toContain(kid);
-    const info = await fetch(url('userinfo_endpoint'), {
+    // OpenID Connect: userinfo by GET and by POST (header, or RFC 6750's access_token field).
+    for (const init of [
+      { headers: { authorization: `Bearer ${access}` } },
+      { method: 'POST', headers: { authorization: `Bearer ${access}` } },
+      { method: 'POST', body: new URLSearchParams({ access_token: access }) },
+    ]) {
+      const info = await fetch(url('userinfo_endpoint'), init);
+      expect(await info.json()).toMatchObject({ sub: creds.integration.id });
+    }
+    const twice = await fetch(url('userinfo_endpoint'), {
+      method: 'POST',
       headers: { authorization: `Bearer ${access}` },
+      body: new URLSearchParams({ access_token: access }),
     });
-    expect(await info.json()).toMatchObject({ sub: creds.integration.id });
+    expect(twice.status).toBe(400);
+    const none = await fetch(url('userinfo_endpoint'), { method: 'POST' });
+    expect([none.status, none.headers.get('www-authenticate')]).toEqual([
+      401,
+      'Bearer error="invalid_token"',
+    ]);
   });
 
   it('the authorization endpoint exists and supports no response type, as advertised', async () => {
     expect(list('response_types_supported')).toEqual([]);
+    // Both documents default these to supported when left out.
+    expect(doc['response_modes_supported']).toEqual([]);
+    expect(doc['request_uri_parameter_supported']).toBe(false);
+    const posted = await fetch(url('authorization_endpoint'), {
+      method: 'POST',
+      body: new URLSearchParams({ response_type: 'code', client_id: clientId() }),
+    });
+    expect([posted.status, ((await posted.json()) as { error: string }).error]).toEqual([
+      400,
+      'unsupported_response_type',
+    ]);
     const res = await fetch(
       `${url('authorization_endpoint')}?response_type=code&client_id=${clientId()}&redirect_uri=https://evil.example/`,
       { redirect: 'manual' },
@@ -245,6 +272,15 @@ describe('RFC 7662 introspection', () => {
       client_secret: other.integration.technicalAccount.clientSecret,
     });
     expect(foreign.body).toEqual({ active: false });
+    // RFC 7662, 2.3: bad client credentials are a 401 at introspection, also in the body.
+    const unauthenticated = await fetch(url('introspection_endpoint'), {
+      method: 'POST',
+      body: new URLSearchParams({ token: access, client_id: clientId(), client_secret: 'wrong' }),
+    });
+    expect([unauthenticated.status, unauthenticated.headers.get('www-authenticate')]).toEqual([
+      401,
+      'Basic realm="ims", charset="UTF-8"',
+    ]);
     await post(url('revocation_endpoint'), {
       token: access,
       client_id: clientId(),

@@ -25,13 +25,19 @@ export function imsDiscoveryRoutes(app: FastifyInstance, publicUrl: () => Public
   );
 
   // v1 is the one @adobe/aio-lib-ims's getSusiUrl builds.
+  // GET and POST, as OpenID Connect requires of an authorization endpoint.
   for (const path of [ENDPOINT_PATHS.authorization, '/ims/authorize/v1']) {
-    app.get(path, { schema: structuredClone(imsSchemas.authorize) }, async () => {
-      // RFC 6749, section 4.1.2.1: no client has a registered redirect_uri, so never redirect.
-      throw new ImsError(
-        'unsupported_response_type',
-        'this IMS has no interactive sign-in: it issues tokens to services (client_credentials, the RFC 7523 jwt-bearer grant, /ims/exchange/jwt) and development tokens (latchkey token dev)',
-      );
+    app.route({
+      method: ['GET', 'POST'],
+      url: path,
+      schema: structuredClone(imsSchemas.authorize),
+      handler: async () => {
+        // RFC 6749, section 4.1.2.1: no client has a registered redirect_uri, so never redirect.
+        throw new ImsError(
+          'unsupported_response_type',
+          'this IMS has no interactive sign-in: it issues tokens to services (client_credentials, the RFC 7523 jwt-bearer grant, /ims/exchange/jwt) and development tokens (latchkey token dev)',
+        );
+      },
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type CredentialThrottle, throttledCheck } from '../../auth/throttle.js';
 import { LatchkeyError } from '../../errors.js';
-import { authenticateClient } from '../../ims/authenticate-client.js';
+import { authenticateClient, clientAuthError } from '../../ims/authenticate-client.js';
 import { clientCredentials } from '../../ims/client-credentials.js';
 import { ImsError } from '../../ims/errors.js';
 import { type ExchangeDeps, exchangeJwt } from '../../ims/exchange-jwt.js';
@@ -49,9 +49,19 @@ async function currentCheck(deps: ImsEndpointDeps, token: string | undefined) {
   );
 }
 
-/** An access token presented as `Authorization: Bearer`, or 401 as RFC 6750 says. */
+/**
+ * An access token presented as `Authorization: Bearer` (or, in a POST form, as the RFC 6750
+ * `access_token` field; never both), or 401 as RFC 6750 says.
+ */
 async function bearerClaims(deps: ImsEndpointDeps, request: FastifyRequest) {
-  const r = await currentCheck(deps, bearerToken(request));
+  let token = bearerToken(request);
+  if (request.method === 'POST') {
+    const fromForm = (await fields(request))('access_token');
+    if (fromForm !== undefined && token !== undefined)
+      throw new LatchkeyError('invalid_request', 'send the access token once, not twice', 400);
+    token ??= fromForm;
+  }
+  const r = await currentCheck(deps, token);
   if (!r.valid) {
     throw new LatchkeyError('invalid_token', `the access token is ${r.reason}`, 401, {
       'www-authenticate': 'Bearer error="invalid_token"',
@@ -155,11 +165,18 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
 
   app.post(ENDPOINT_PATHS.introspection, { schema: imsSchemas.introspect }, async (request) => {
     const get = await fields(request);
-    const integration = await client(request, get, ENDPOINT_PATHS.introspection);
+    // RFC 7662, section 2.3: invalid client credentials are a 401 here, whatever the method.
+    const integration = await client(request, get, ENDPOINT_PATHS.introspection).catch((err) => {
+      throw err instanceof LatchkeyError && err.code === 'invalid_client' && err.status === 400
+        ? clientAuthError('client_secret_basic', err.message)
+        : err;
+    });
     return introspect(integration, await currentCheck(deps, get('token')));
   });
 
-  app.get('/ims/profile/v1', { schema: imsSchemas.profile }, async (request) => {
+  // OpenID Connect's userinfo endpoint takes GET and POST; POST may carry the token as the
+  // access_token form field (RFC 6750, section 2.2).
+  const profile = async (request: FastifyRequest) => {
     const claims = await bearerClaims(deps, request);
     const userId = String(claims['user_id']);
     return {
@@ -168,7 +185,9 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
       account_type: userId.endsWith('@techacct.adobe.com') ? 'technical' : 'user',
       client_id: claims['client_id'],
     };
-  });
+  };
+  app.get('/ims/profile/v1', { schema: imsSchemas.profile('GET') }, profile);
+  app.post('/ims/profile/v1', { schema: imsSchemas.profile('POST') }, profile);
 
   app.get('/ims/organizations/v6', { schema: imsSchemas.organizations }, async (request) =>
     organizationsOf(deps.store, await bearerClaims(deps, request)),

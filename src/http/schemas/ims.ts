@@ -144,10 +144,16 @@ export const imsSchemas = {
       ...errors(400, 401, 415, 429, 503),
     },
   },
-  profile: {
+  profile: (method: 'GET' | 'POST') => ({
     summary: 'The profile of an access token’s owner (OpenID userinfo)',
+    ...(method === 'POST'
+      ? { description: 'The token as Authorization: Bearer, or as the access_token form field.' }
+      : {}),
     tags: ['tokens'],
     security: [{ bearer: [] }],
+    ...(method === 'POST'
+      ? { body: formBody({ access_token: text('the access token (RFC 6750, section 2.2)') }) }
+      : {}),
     response: {
       200: object(
         'the profile',
@@ -159,9 +165,9 @@ export const imsSchemas = {
         },
         { required: ['userId', 'sub', 'account_type'] },
       ),
-      ...errors(401),
+      ...errors(...(method === 'POST' ? [400, 401, 415] : [401])),
     },
-  },
+  }),
   organizations: {
     summary: 'The organizations of an access token’s owner, as Adobe lists them',
     tags: ['tokens'],
@@ -217,7 +223,8 @@ export const imsSchemas = {
     },
   }),
   authorize: {
-    summary: 'Authorization endpoint: no interactive sign-in, every response type is refused',
+    summary:
+      'Authorization endpoint (GET and POST): no interactive sign-in, every response type is refused',
     tags: ['discovery'],
     response: { ...errors(400) },
   },
