@@ -89,5 +89,10 @@ export function sendError(
   const { status, headers, body } = toResponse(err);
   if (status >= 500) request.log.error({ err }, 'request failed');
   else request.log.info({ code: body.error, status }, 'request refused');
-  return reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body);
+  // Also for errors raised before any hook ran (a malformed URL): never sniffed, never cached.
+  return reply
+    .code(status)
+    .headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...headers })
+    .type('application/json; charset=utf-8')
+    .send(body);
 }

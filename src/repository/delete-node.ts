@@ -1,21 +1,26 @@
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import { isAllowed } from './acl/evaluate.js';
-import { ACL_NS } from './acl/types.js';
+import { ACL_NS, type Privilege } from './acl/types.js';
 import type { RepositoryContext } from './context.js';
-import { isSameOrDescendant } from './path.js';
+import { isSameOrDescendant, parentPath } from './path.js';
 import { assertWritable } from './post-node.js';
 import type { Subject } from './subject.js';
 
 /**
  * `:operation=delete`: removes a node, its subtree and the access-control lists stored there.
  *
- * Removing a node removes every node below it, so the subject needs read and write on every one
- * of them, not only on the node named: a user with write on `/content/site` but denied on
- * `/content/site/protected` must not take the protected subtree (and its ACLs) with it, nor a
- * subtree she cannot read. Refused whole (403, nothing changed) otherwise. Only nodes that carry
- * an ACL of their own can be decided differently from the node named (every other node inherits
- * its nearest such ancestor's decision), so those are the nodes checked: a deep subtree costs one
- * check per ACL inside it, not one per node.
+ * Removing a node changes everything it affects, so, as JCR asks (remove node, remove child
+ * nodes, modify access control), the subject needs:
+ * - read and write on every node removed: a user with write on `/content/site` but denied on
+ *   `/content/site/protected` must not take the protected subtree with it, nor a subtree she
+ *   cannot read;
+ * - write on the parent, which loses a child (write on `/content` alone does not remove
+ *   `/content` from `/`);
+ * - `jcr:modifyAccessControl` on every removed node that carries an ACL: removing it removes
+ *   those entries (the ACL that granted her write included).
+ * Refused whole (403, nothing changed) otherwise. Only nodes that carry an ACL of their own can
+ * be decided differently from the node named (every other node inherits its nearest such
+ * ancestor's decision), so those are the nodes checked: one check per ACL in the subtree.
  */
 export async function deleteNode(
   ctx: RepositoryContext,
@@ -24,19 +29,27 @@ export async function deleteNode(
 ): Promise<void> {
   await assertWritable(ctx, subject, path);
   const snapshot = await ctx.access.get();
+  const allowed = (p: string, privilege: Privilege) => isAllowed(snapshot, subject, p, privilege);
   // Write without read on the node itself is no licence to remove what one cannot see.
-  if (!isAllowed(snapshot, subject, path, 'jcr:read')) throw new NotFoundError();
+  if (!allowed(path, 'jcr:read')) throw new NotFoundError();
+  if (!allowed(parentPath(path), 'jcr:write')) {
+    throw new ForbiddenError(
+      'removing a node needs write access to its parent; nothing was deleted',
+    );
+  }
   await ctx.store.transaction(async (tx) => {
     if (!subject.admin) {
       for (const aclPath of snapshot.aces.keys()) {
-        if (aclPath === path || !isSameOrDescendant(aclPath, path)) continue;
+        if (!isSameOrDescendant(aclPath, path)) continue;
         if (!(await tx.getNode(aclPath))) continue;
-        if (
-          !isAllowed(snapshot, subject, aclPath, 'jcr:read') ||
-          !isAllowed(snapshot, subject, aclPath, 'jcr:write')
-        ) {
+        if (!allowed(aclPath, 'jcr:read') || !allowed(aclPath, 'jcr:write')) {
           throw new ForbiddenError(
             'the subtree holds nodes you may not read or change; nothing was deleted',
+          );
+        }
+        if (!allowed(aclPath, 'jcr:modifyAccessControl')) {
+          throw new ForbiddenError(
+            `${aclPath === path ? 'the node' : 'the subtree'} holds access-control entries you may not change; nothing was deleted`,
           );
         }
       }

@@ -57,6 +57,7 @@ beforeAll(async () => {
     '/content/box/sealed/letter',
     '/content/box/open',
     '/content/blind/inside',
+    '/content/solo',
   ]) {
     expect((await post(path, [['jcr:title', path]], ADMIN)).status).toBe(201);
   }
@@ -100,6 +101,32 @@ describe('destructive operations respect every ACL they touch', () => {
     const res = await post('/content/blind', [[':operation', 'delete']], ED);
     expect(res.status).toBe(404);
     expect(await exists('/content/blind/inside')).toBe(true);
+  });
+
+  it('write on /content does not remove /content from / (the parent loses a child)', async () => {
+    await ace('/content/solo', 'ed', [
+      ['jcr:read', 'granted'],
+      ['jcr:write', 'granted'],
+      ['jcr:modifyAccessControl', 'granted'],
+    ]);
+    const res = await post('/content/solo', [[':operation', 'delete']], ED);
+    expect(res.status).toBe(403);
+    expect(res.json().error_description).toContain('parent');
+    expect(await exists('/content/solo')).toBe(true);
+  });
+
+  it('a node carrying an ACL is not removed by someone who may not change ACLs', async () => {
+    // ed may write /content/site/public and below; an ACL for someone else sits on page.
+    await ace('/content/site/public/page', 'everyone', [['jcr:read', 'granted']]);
+    const res = await post('/content/site/public/page', [[':operation', 'delete']], ED);
+    expect(res.status).toBe(403);
+    expect(res.json().error_description).toContain('access-control');
+    expect(Object.keys(await aclOf('/content/site/public/page'))).toEqual(['everyone']);
+    await http(`${author.url}/content/site/public/page.deleteAce.json`, {
+      method: 'POST',
+      ...formBody([[':applyTo', 'everyone']]),
+      headers: { ...formBody([]).headers, authorization: ADMIN },
+    });
   });
 
   it('what she may read and write she deletes', async () => {

@@ -118,6 +118,11 @@ describe('responses carrying tokens, secrets or keys are never stored by a cache
 
 describe('browser protections on every response', () => {
   it('nosniff, no Referer, no foreign framing, also on errors that echo input', async () => {
+    // Refused before any hook runs (malformed percent-encoding): still never sniffed nor cached.
+    const malformed = await http(`${author.url}/%zz%3Cscript%3E`);
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['x-content-type-options']).toBe('nosniff');
+    expect(malformed.headers['cache-control']).toBe('no-store');
     for (const res of [
       await http(`${author.url}/content/%3Cscript%3Ealert(1)%3C%2Fscript%3E.json`, {
         headers: { authorization: ADMIN },
@@ -127,6 +132,7 @@ describe('browser protections on every response', () => {
       await post(`${ims.url}/ims/token/v3`, [['grant_type', '<b>x</b>']]),
     ]) {
       expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'self'");

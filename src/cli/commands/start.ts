@@ -67,7 +67,7 @@ export function startCommand(program: Command) {
         printReady('author', author.url, undefined);
         process.stdout.write(
           `try: curl -u admin:<password> ${author.url}/content.1.json\n` +
-            `     latchkey credentials create --environment p1-e1 > credentials.json   (data in ${authorConfig.data})\n`,
+            `     latchkey credentials create --environment p1-e1 --out credentials.json   (data in ${authorConfig.data})\n`,
         );
         onShutdown(async () => {
           await author.close();
