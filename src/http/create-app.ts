@@ -97,7 +97,16 @@ export async function createApp(
       headerPairs: 100,
     },
   });
-  app.addHook('preValidation', multipartBeforeValidation);
+  // Only routes whose schema describes a body read a multipart body before validation: the hot
+  // paths (GET) get no extra hook.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.body === undefined) return;
+    const own = route.preValidation;
+    route.preValidation = [
+      multipartBeforeValidation,
+      ...(own === undefined ? [] : Array.isArray(own) ? own : [own]),
+    ];
+  });
   await registerOpenApi(app, openapi);
   return app;
 }

@@ -35,13 +35,12 @@ export async function readMultipart(request: FastifyRequest): Promise<FormBody> 
 }
 
 /**
- * For routes whose schema describes a body: a multipart body is read before validation, so that
- * the same schema validates it as it validates an urlencoded one (which the form parser has
- * already turned into an object). Routes without a body schema read their parts themselves.
+ * The pre-validation hook of routes whose schema describes a body (create-app.ts attaches it): a
+ * multipart body is read before validation, so that the same schema validates it as it validates
+ * an urlencoded one (which the form parser has already turned into an object).
  */
 export async function multipartBeforeValidation(request: FastifyRequest): Promise<void> {
-  if (request.isMultipart() && request.routeOptions.schema?.body !== undefined)
-    request.body = await readMultipart(request);
+  if (request.isMultipart()) request.body = await readMultipart(request);
 }
 
 function isFormBody(body: unknown): body is FormBody {
