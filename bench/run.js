@@ -152,12 +152,13 @@ try {
   const i = created.integration;
   const { SignJWT } = await import('jose');
   const { createPrivateKey } = await import('node:crypto');
-  // One JWT without jti (no replay check), valid for the whole run, posted again and again.
-  const jwt = await new SignJWT({ [`http://x/s/ent_aem_cloud_api`]: true })
+  // One JWT without jti (no replay check), valid for the whole run, posted again and again. Its
+  // aud and metascope name the IMS's own URL, as the exchange requires.
+  const jwt = await new SignJWT({ [`${imsServer.url}/s/ent_aem_cloud_api`]: true })
     .setProtectedHeader({ alg: 'RS256' })
     .setIssuer(i.org)
     .setSubject(i.id)
-    .setAudience(`http://x/c/${i.technicalAccount.clientId}`)
+    .setAudience(`${imsServer.url}/c/${i.technicalAccount.clientId}`)
     .setExpirationTime('1h')
     .sign(createPrivateKey(i.privateKey));
   const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
