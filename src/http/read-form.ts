@@ -6,12 +6,52 @@ import type { FormData } from '../repository/sling-post-form.js';
 /** A form as a request body: text fields (repeated ones as arrays) and uploaded files (Buffers). */
 export type FormBody = Record<string, string | Buffer | (string | Buffer)[]>;
 
+/** 413: a body larger than `http.bodyLimit`, counted over the whole request, every part together. */
+export class PayloadTooLargeError extends LatchkeyError {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(limit: number) {
+    // The connection closes: the rest of an oversized body is not worth reading.
+    super('payload_too_large', `request body over ${limit} bytes`, 413, { connection: 'close' });
+  }
+}
+
 /**
- * Reads a multipart body into a {@link FormBody}. Limits come with their own 4xx status; the
- * parser's other complaints (no boundary, malformed headers) are the client's fault too, and a
- * truncated or garbled body that yields no part at all is refused rather than acted on.
+ * Reads a multipart body into a {@link FormBody}, holding the whole body, every part together,
+ * to the route's body limit (`http.bodyLimit`), as the form parser does for urlencoded bodies:
+ * a declared `Content-Length` over it is refused before a byte is read, and a chunked body is
+ * counted as it arrives and refused, with no further reading, once it passes the limit. The
+ * multipart parser's own limits are per part only (a thousand fields of the limit each would be
+ * a thousand times the limit in memory).
+ *
+ * Limits come with their own 4xx status; the parser's other complaints (no boundary, malformed
+ * headers) are the client's fault too, and a truncated or garbled body that yields no part at
+ * all is refused rather than acted on.
  */
 export async function readMultipart(request: FastifyRequest): Promise<FormBody> {
+  const limit = request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit ?? 0;
+  const raw = request.raw;
+  const declared = Number(raw.headers['content-length']);
+  if (declared > limit) throw new PayloadTooLargeError(limit);
+
+  // Count what arrives. Paused first, so that adding the listener does not start the flow before
+  // the parser is attached (no byte is lost to it); the parser's pipe resumes the stream.
+  let seen = 0;
+  let refuse!: (err: Error) => void;
+  const overflow = new Promise<never>((_, reject) => {
+    refuse = reject;
+  });
+  overflow.catch(() => {}); // observed through the races below
+  const count = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen <= limit) return;
+    raw.off('data', count);
+    raw.unpipe();
+    raw.pause();
+    refuse(new PayloadTooLargeError(limit));
+  };
+  raw.pause();
+  raw.on('data', count);
+
   const body: FormBody = {};
   const add = (name: string, value: string | Buffer) => {
     const had = body[name];
@@ -19,14 +59,22 @@ export async function readMultipart(request: FastifyRequest): Promise<FormBody> 
   };
   let parts = 0;
   try {
-    for await (const part of request.parts()) {
+    const iterator = request.parts()[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await Promise.race([iterator.next(), overflow]);
+      if (next.done) break;
+      const part = next.value;
       parts++;
-      if (part.type === 'file') add(part.fieldname, await part.toBuffer());
+      if (part.type === 'file')
+        add(part.fieldname, await Promise.race([part.toBuffer(), overflow]));
       else add(part.fieldname, String(part.value ?? ''));
     }
   } catch (err) {
     if (typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err;
+    if (err instanceof LatchkeyError) throw err;
     throw new LatchkeyError('invalid_request', 'malformed multipart body', 400);
+  } finally {
+    raw.off('data', count);
   }
   if (parts === 0) {
     throw new LatchkeyError('invalid_request', 'empty or truncated multipart body', 400);
