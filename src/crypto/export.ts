@@ -6,6 +6,25 @@ import { KEY_KINDS } from './key-id.js';
 import { type KeyLocation, loadKeyring } from './load-keyring.js';
 
 /**
+ * Every key of the data folder (each version of both keys, and the AEM master key) as one
+ * bundle's text, sealed when a passphrase is given. The System Console offers it as a download.
+ */
+export async function exportBundle(
+  loc: KeyLocation,
+  passphrase?: string,
+): Promise<{ text: string; ids: string[] }> {
+  const keyring = await loadKeyring(loc, { initialize: false });
+  const keys = {
+    master: [...keyring.master.byId.values()].map((v) => v.material),
+    hmac: [...keyring.hmac.byId.values()].map((v) => v.material),
+  };
+  return {
+    text: await encodeBundle({ keys, aemMaster: keyring.aemMaster }, passphrase),
+    ids: KEY_KINDS.flatMap((k) => [...keyring[k].byId.keys()]),
+  };
+}
+
+/**
  * Writes every key of the data folder to one bundle file (0600), sealed when a passphrase is
  * given. Refuses to overwrite an existing file.
  */
@@ -16,15 +35,7 @@ export async function exportKeys(
 ): Promise<{ ids: string[] }> {
   if (existsSync(out))
     throw new CryptoError('invalid_request', `${out} exists already; choose another --out`);
-  const keyring = await loadKeyring(loc, { initialize: false });
-  const keys = {
-    master: [...keyring.master.byId.values()].map((v) => v.material),
-    hmac: [...keyring.hmac.byId.values()].map((v) => v.material),
-  };
-  writeFileAtomic(
-    out,
-    await encodeBundle({ keys, aemMaster: keyring.aemMaster }, passphrase),
-    0o600,
-  );
-  return { ids: KEY_KINDS.flatMap((k) => [...keyring[k].byId.keys()]) };
+  const { text, ids } = await exportBundle(loc, passphrase);
+  writeFileAtomic(out, text, 0o600);
+  return { ids };
 }

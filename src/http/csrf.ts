@@ -3,12 +3,18 @@ import CsrfTokens from '@fastify/csrf';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readCookie, TOKEN_COOKIE } from '../auth/tokens/cookie.js';
 import { LatchkeyError } from '../errors.js';
+import { readMultipart } from './read-form.js';
 import { csrfTokenSchema } from './schemas/instance.js';
 
 /** Where browsers get a CSRF token, as AEM's Granite CSRF servlet serves it. */
 export const CSRF_TOKEN_PATH = '/libs/granite/csrf/token.json';
 /** The request header that carries it back, as AEM's `granite.csrf.standalone.js` sends it. */
 export const CSRF_HEADER = 'csrf-token';
+/**
+ * The form field that may carry it instead, as AEM's CSRF filter also accepts it: an HTML form
+ * cannot set a header, so the consoles' forms send the token as a hidden field.
+ */
+export const CSRF_FIELD = ':cq_csrf_token';
 /** How long a token is good for; clients fetch a new one when refused (AEM: 10 minutes). */
 export const CSRF_VALIDITY_MS = 15 * 60_000;
 
@@ -30,6 +36,16 @@ export interface CsrfOptions {
   readonly userOf?: (request: FastifyRequest) => string;
   /** Writes that need no token (they are still origin-checked): login, logout. */
   readonly tokenExempt?: ReadonlySet<string>;
+  /** The cookie whose presence makes a write cookie-authenticated (default `login-token`). */
+  readonly cookie?: string;
+  /** Where browsers GET a token as JSON (`/libs/granite/csrf/token.json` on instances); none if unset. */
+  readonly tokenPath?: string;
+}
+
+/** Makes tokens for pages that embed them in their forms (the consoles). */
+export interface CsrfTokenIssuer {
+  /** A token bound to the user the request acts as (see {@link CsrfOptions.userOf}). */
+  tokenFor(request: FastifyRequest): string;
 }
 
 /** 403: a write whose Origin or Referer is another site's. */
@@ -110,14 +126,14 @@ export function assertSameOrigin(
  *   browser sends by itself (a cookie, or Basic credentials it cached after a challenge);
  * - a write authenticated by the `login-token` cookie (a cookie and no `Authorization` header)
  *   must carry a token from `GET /libs/granite/csrf/token.json` (`{"token":"…"}`) in the header
- *   `CSRF-Token`, else 403 `csrf_token`. Tokens are bound to the user and valid 15 minutes, made
+ *   `CSRF-Token` (or, from an HTML form, the field `:cq_csrf_token`), else 403 `csrf_token`. Tokens are bound to the user and valid 15 minutes, made
  *   and checked by `@fastify/csrf` with a key derived from the hmac key.
  *
  * Scripts that authenticate with `curl -u` or `Authorization: Bearer` and send no cookie and no
  * Origin are unaffected. Call before adding the authentication hook: the origin check runs before
  * it (onRequest), the token check after it (preHandler).
  */
-export function csrfProtection(app: FastifyInstance, options: CsrfOptions): void {
+export function csrfProtection(app: FastifyInstance, options: CsrfOptions): CsrfTokenIssuer {
   const exempt = options.tokenExempt ?? new Set<string>();
   const byKey = new Map<string, CsrfTokens.TokensUserinfo>();
   const tokensFor = (key: { id: string; material: Buffer }): CsrfTokens.TokensUserinfo => {
@@ -143,10 +159,10 @@ export function csrfProtection(app: FastifyInstance, options: CsrfOptions): void
     if (!UNSAFE.has(request.method)) return;
     const keys = options.keys;
     if (!keys || request.headers.authorization !== undefined) return;
-    if (readCookie(request.headers.cookie, TOKEN_COOKIE) === undefined) return;
+    if (readCookie(request.headers.cookie, options.cookie ?? TOKEN_COOKIE) === undefined) return;
     const path = request.url.split('?')[0]!;
     if (exempt.has(path)) return;
-    const token = request.headers[CSRF_HEADER];
+    const token = request.headers[CSRF_HEADER] ?? (await tokenField(request));
     if (typeof token !== 'string' || token === '') throw new CsrfTokenError(true);
     const user = userOf(request);
     if (!keys().some((k) => tokensFor(k).verify(SECRET, token, user))) {
@@ -155,12 +171,30 @@ export function csrfProtection(app: FastifyInstance, options: CsrfOptions): void
     }
   });
 
-  if (options.keys) {
-    const keys = options.keys;
-    app.get(CSRF_TOKEN_PATH, { schema: csrfTokenSchema }, async (request, reply) => {
-      const [primary] = keys();
+  const tokenFor = (request: FastifyRequest): string => {
+    if (!options.keys) throw new TypeError('csrfProtection: no keys, so no tokens');
+    const [primary] = options.keys();
+    return tokensFor(primary!).create(SECRET, userOf(request));
+  };
+  if (options.keys && options.tokenPath) {
+    app.get(options.tokenPath, { schema: csrfTokenSchema }, async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return { token: tokensFor(primary!).create(SECRET, userOf(request)) };
+      return { token: tokenFor(request) };
     });
   }
+  return { tokenFor };
+}
+
+/**
+ * The token an HTML form sent as the field `:cq_csrf_token`. A multipart body not read yet (a
+ * route without a body schema) is read here, and kept as the body for the handler.
+ */
+async function tokenField(request: FastifyRequest): Promise<string | undefined> {
+  if (request.body === undefined && request.isMultipart())
+    request.body = await readMultipart(request);
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || !Object.hasOwn(body, CSRF_FIELD))
+    return undefined;
+  const value = (body as Record<string, unknown>)[CSRF_FIELD];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -2,13 +2,10 @@ import { NotFoundError } from '../errors.js';
 import type { Json, NodeRecord } from '../store/types.js';
 import { isAllowed } from './acl/evaluate.js';
 import type { RepositoryContext } from './context.js';
+import { HIDDEN_NODES, HIDDEN_PROPERTIES, isHidden } from './hidden.js';
 import { nameOf, parentPath } from './path.js';
 import { fromStored, renderProperty, setOwn } from './properties.js';
 import type { Subject } from './subject.js';
-
-/** Never rendered: password hashes, session bookkeeping, and the login-token store under each user. */
-const HIDDEN_PROPERTIES = new Set(['rep:password', 'latchkey:sessionsValidAfter']);
-const HIDDEN_NODES = new Set(['.tokens']);
 
 export type Rendering =
   | { readonly status: 200; readonly body: Record<string, Json> }
@@ -95,10 +92,6 @@ function visibleRows(
     out.push(row);
   }
   return out;
-}
-
-function isHidden(path: string): boolean {
-  return path.split('/').some((s) => HIDDEN_NODES.has(s));
 }
 
 /**

@@ -12,49 +12,22 @@ export function keysInspectCommands(keys: Command) {
     .option('--json', 'print JSON')
     .action(async (opts: Record<string, string | undefined>) => {
       try {
-        const { fingerprint, KEY_KINDS } = await import('../../crypto/key-id.js');
-        const { aemMasterFile, readAemMaster, readStoredKeys } = await import(
-          '../../crypto/load-keyring.js'
-        );
-        const { readRegistry } = await import('../../crypto/registry.js');
+        const { keyStatus } = await import('../../crypto/status.js');
         await withKeyLocation(opts, async (loc) => {
-          const { mode, keys: stored } = await readStoredKeys(loc);
-          const registry = await readRegistry(loc.store);
-          const versions = KEY_KINDS.flatMap((kind) =>
-            stored[kind].map((m, i) => {
-              const sha = fingerprint(m);
-              return { kind, id: sha.slice(0, 16), primary: i === 0, sha256: sha };
-            }),
-          );
-          const missing = KEY_KINDS.flatMap((kind) =>
-            registry[kind]
-              .filter((id) => !versions.some((v) => v.kind === kind && v.id === id))
-              .map((id) => ({ kind, id })),
-          );
-          const aem = readAemMaster(loc.cryptoDir);
-          const status = {
-            storage: mode ?? '(no storage file: Bundle)',
-            cryptoDir: loc.cryptoDir,
-            keys: versions,
-            aemMaster: aem
-              ? { file: aemMasterFile(loc.cryptoDir), sha256: fingerprint(aem) }
-              : null,
-            missing,
-            ok: missing.length === 0 && KEY_KINDS.every((k) => stored[k].length > 0),
-          };
+          const status = await keyStatus(loc);
           if (opts['json'] !== undefined) {
             process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
           } else {
             process.stdout.write(`storage: ${status.storage} (${loc.cryptoDir})\n`);
-            for (const v of versions) {
+            for (const v of status.keys) {
               process.stdout.write(
                 `${v.kind.padEnd(7)}${v.primary ? 'primary' : 'older  '}  ${v.id}  sha256 ${v.sha256}\n`,
               );
             }
             process.stdout.write(
-              `aem master: ${aem ? `imported, sha256 ${fingerprint(aem)}` : 'not imported'}\n`,
+              `aem master: ${status.aemMaster ? `imported, sha256 ${status.aemMaster.sha256}` : 'not imported'}\n`,
             );
-            for (const m of missing)
+            for (const m of status.missing)
               process.stdout.write(`MISSING ${m.kind} key ${m.id}: the store depends on it\n`);
             process.stdout.write(
               status.ok ? 'ok: every key the store depends on is present\n' : 'NOT OK\n',

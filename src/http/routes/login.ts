@@ -1,17 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type CredentialThrottle, throttledCheck } from '../../auth/throttle.js';
+import { signIn } from '../../auth/sign-in.js';
+import type { CredentialThrottle } from '../../auth/throttle.js';
 import { clearedTokenCookie, readCookie, TOKEN_COOKIE } from '../../auth/tokens/cookie.js';
-import { issueToken, type TokenServices } from '../../auth/tokens/handler.js';
+import type { TokenServices } from '../../auth/tokens/handler.js';
 import { revokeStateful, verifyStateful } from '../../auth/tokens/stateful.js';
-import { LatchkeyError } from '../../errors.js';
-import { authenticatePassword } from '../../repository/users/authenticate-password.js';
 import { userPath } from '../../repository/users/paths.js';
 import { assertSameOrigin } from '../csrf.js';
 import { field, readForm } from '../read-form.js';
 import { loginSchemas } from '../schemas/instance.js';
 
 /** Only same-site paths may be redirect targets (`/x`, never `//host` or `https://…`). */
-function safeRedirect(resource: string | undefined): string | undefined {
+export function safeRedirect(resource: string | undefined): string | undefined {
   if (
     resource === undefined ||
     !/^\/(?!\/)[\x21-\x7e]*$/.test(resource) ||
@@ -39,28 +38,12 @@ export function loginRoutes(
   app.post('/j_security_check', { schema: loginSchemas.login }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const form = await readForm(request);
-    const user = field(form, 'j_username') ?? '';
-    const password = field(form, 'j_password') ?? '';
-    if (user === '' || password === '') {
-      throw new LatchkeyError('invalid_request', 'j_username and j_password are required', 400);
-    }
-    const subject = await throttledCheck(throttle, 'login', user, request.ip, () =>
-      authenticatePassword(tokens.ctx, user, password),
-    );
-    if (!subject) {
-      throw new LatchkeyError('invalid_credentials', 'invalid user name or password', 403);
-    }
-    const settings = await tokens.settings.get();
-    reply.header(
-      'set-cookie',
-      await issueToken(
-        tokens,
-        settings,
-        subject.userId,
-        Date.now(),
-        tokens.bindAddress ? request.ip : undefined,
-      ),
-    );
+    const { subject, setCookie } = await signIn(tokens, throttle, {
+      user: field(form, 'j_username') ?? '',
+      password: field(form, 'j_password') ?? '',
+      address: request.ip,
+    });
+    reply.header('set-cookie', setCookie);
     const target = safeRedirect(field(form, 'resource'));
     if (target) return reply.code(302).header('location', target).send();
     return reply.send({ authorizableId: subject.userId, home: userPath(subject.userId) });
