@@ -9,7 +9,7 @@ import type { HealthCheck } from '../health/registry.js';
 import type { RepositoryContext } from '../repository/context.js';
 import { ANONYMOUS, type Subject } from '../repository/subject.js';
 import { createApp } from './create-app.js';
-import { csrfProtection } from './csrf.js';
+import { CSRF_TOKEN_PATH, csrfProtection } from './csrf.js';
 import { authorizableRoutes } from './routes/authorizables.js';
 import { configMgrRoutes } from './routes/config-mgr.js';
 import { cryptoConsoleRoutes } from './routes/crypto-console.js';
@@ -17,6 +17,8 @@ import { healthRoutes } from './routes/health.js';
 import { LOGOUT_PATH, loginRoutes } from './routes/login.js';
 import { protectedConfigRoutes } from './routes/protected-configs.js';
 import { slingRoutes } from './routes/sling.js';
+import { SIGN_IN_PATH } from './routes/system-console/guard.js';
+import { systemConsole } from './routes/system-console/index.js';
 
 export interface InstanceAppOptions {
   readonly config: Config;
@@ -51,15 +53,16 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
 
   options.throttle.onEvent = (e) =>
     app.log.warn({ user: e.user, address: e.address, kind: e.kind }, `${e.kind} ${e.event}`);
-  csrfProtection(app, {
+  const csrf = csrfProtection(app, {
     allowedOrigins: config.security.allowedOrigins,
     tls: config.tls !== undefined,
+    tokenPath: CSRF_TOKEN_PATH,
     keys: () => {
       const hmac = options.keys.keyring.hmac;
       return [hmac.primary, ...[...hmac.byId.values()].filter((k) => k !== hmac.primary)];
     },
     userOf: (request) => request.subject.userId,
-    tokenExempt: new Set(['/j_security_check', LOGOUT_PATH]),
+    tokenExempt: new Set(['/j_security_check', LOGOUT_PATH, SIGN_IN_PATH]),
   });
   const authenticate = createAuthenticator(options.auth);
   // Reference-type decorations are shared between requests: start from null, set per request.
@@ -95,6 +98,15 @@ export async function buildInstanceApp(options: InstanceAppOptions): Promise<Fas
   cryptoConsoleRoutes(app, options.keys);
   protectedConfigRoutes(app, ctx, options.keys);
   authorizableRoutes(app, ctx, config.security.anonymous);
+  await systemConsole(app, {
+    ctx,
+    tokens: options.tokens,
+    throttle: options.throttle,
+    keys: options.keys,
+    health: options.health,
+    csrf,
+    maxPathLength: config.http.maxPathLength,
+  });
   slingRoutes(app, ctx, {
     anonymous: config.security.anonymous,
     maxPathLength: config.http.maxPathLength,

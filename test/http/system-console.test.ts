@@ -1,0 +1,535 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unprotect } from '../../src/crypto/unprotect.js';
+import { ConsoleClient, csrfOf, textOf } from '../helpers/console.js';
+import {
+  ADMIN,
+  ADMIN_PASSWORD,
+  form,
+  type TestInstance,
+  testInstance,
+} from '../helpers/instance.js';
+
+// The System Console in process: what each page shows and what each form does, through the same
+// forms a browser submits (the browser tests in test/e2e/consoles.test.ts drive the real thing).
+
+const PID = 'com.day.crx.security.token.impl.impl.TokenAuthenticationHandler';
+const SIGN_IN = '/system/console/login';
+let inst: TestInstance;
+
+const asAdmin = (method: 'GET' | 'POST', url: string, fields: [string, string][] = []) =>
+  inst.app.inject({
+    method,
+    url,
+    ...(method === 'POST' ? form(fields) : {}),
+    headers: { ...(method === 'POST' ? form([]).headers : {}), authorization: ADMIN },
+  });
+
+async function admin(): Promise<ConsoleClient> {
+  const c = new ConsoleClient(inst.app, 'login-token');
+  await c.signIn(SIGN_IN, 'admin', ADMIN_PASSWORD);
+  return c;
+}
+
+beforeAll(async () => {
+  inst = await testInstance({ role: 'author' });
+  for (const id of ['alice', 'reader'])
+    await asAdmin('POST', '/libs/granite/security/post/authorizables', [
+      ['createUser', ''],
+      ['authorizableId', id],
+      ['rep:password', `${id}-password`],
+    ]);
+});
+afterAll(() => inst.close());
+
+describe('System Console: signing in', () => {
+  it('sends a visitor to the sign-in page, and back to the page asked for afterwards', async () => {
+    const c = new ConsoleClient(inst.app, 'login-token');
+    const first = await c.get('/system/console/crypto');
+    expect(first.statusCode).toBe(303);
+    expect(first.headers.location).toBe(`${SIGN_IN}?resource=%2Fsystem%2Fconsole%2Fcrypto`);
+    const page = await c.get(String(first.headers.location));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('name="resource" value="/system/console/crypto"');
+    const res = await c.post(SIGN_IN, [
+      ['j_username', 'admin'],
+      ['j_password', ADMIN_PASSWORD],
+      ['resource', '/system/console/crypto'],
+    ]);
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/system/console/crypto');
+    expect(String(res.headers['set-cookie'])).toMatch(/^login-token=.+; Path=\/; HttpOnly/);
+    expect((await c.get('/system/console/crypto')).statusCode).toBe(200);
+  });
+
+  it('says what was wrong next to the field, and sets no cookie', async () => {
+    const c = new ConsoleClient(inst.app, 'login-token');
+    const wrong = await c.post(SIGN_IN, [
+      ['j_username', 'admin'],
+      ['j_password', 'not-the-password'],
+    ]);
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect(wrong.body).toMatch(
+      /<p class="error" id="password-error">The user name or password is wrong.<\/p>/,
+    );
+    expect(wrong.body).toMatch(
+      /id="password"[^>]*aria-describedby="password-error"[^>]*aria-invalid="true"/,
+    );
+    expect(wrong.body).toContain('value="admin"'); // the user name stays filled in
+    const empty = await c.post(SIGN_IN, [['j_username', '']]);
+    expect(empty.statusCode).toBe(400);
+    expect(empty.body).toContain('Enter your user name.');
+    expect(empty.body).toContain('Enter your password.');
+  });
+
+  it('never redirects off the console after signing in (open redirect)', async () => {
+    const c = new ConsoleClient(inst.app, 'login-token');
+    for (const resource of ['https://evil.example/', '//evil.example/x', '/content.json']) {
+      const res = await c.post(SIGN_IN, [
+        ['j_username', 'admin'],
+        ['j_password', ADMIN_PASSWORD],
+        ['resource', resource],
+      ]);
+      expect(res.headers.location, resource).toBe('/system/console');
+    }
+  });
+
+  it('shows a user who is not an administrator the repository browser only', async () => {
+    const c = new ConsoleClient(inst.app, 'login-token');
+    await c.signIn(SIGN_IN, 'alice', 'alice-password');
+    const start = await c.get('/system/console');
+    expect(start.headers.location).toBe('/system/console/repository');
+    const repo = await c.get('/system/console/repository');
+    expect(repo.body).toContain('>Repository</a>');
+    expect(repo.body).not.toContain('>Crypto</a>');
+    for (const url of [
+      '/system/console/configMgr',
+      '/system/console/crypto',
+      '/system/console/users',
+    ]) {
+      const res = await c.get(url);
+      expect(res.statusCode, url).toBe(403);
+      expect(textOf(res.body, 'alert')[0], url).toMatch(/requires an administrator\.$/);
+    }
+    const post = await c.post('/system/console/crypto', [
+      ['action', 'rotate'],
+      ['kind', 'hmac'],
+    ]);
+    expect(post.statusCode).toBe(403);
+  });
+});
+
+describe('System Console: CSRF on every form', () => {
+  it('refuses a form without the page’s token, or from another origin, and changes nothing', async () => {
+    const c = await admin();
+    const before = (await asAdmin('GET', `/system/console/configMgr/${PID}.json`)).json();
+    const fields: [string, string][] = [
+      ['token.encapsulated', 'true'],
+      ['token.expiration', '600000'],
+      ['token.samesite.cookie.attr', 'Strict'],
+    ];
+    const noToken = await c.post('/system/console/configMgr', fields, { csrf: false });
+    expect(noToken.statusCode).toBe(403);
+    expect(textOf(noToken.body, 'alert')[0]).toMatch(/^This form was open too long/);
+    const stale = await c.post(
+      '/system/console/configMgr',
+      [[':cq_csrf_token', 'x.y'], ...fields],
+      {
+        csrf: false,
+      },
+    );
+    expect(stale.statusCode).toBe(403);
+    const foreign = await c.post('/system/console/configMgr', fields, {
+      headers: { origin: 'http://evil.example' },
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect(textOf(foreign.body, 'alert')[0]).toMatch(/another site/);
+    // A token made for another user is no good either.
+    const alice = new ConsoleClient(inst.app, 'login-token');
+    await alice.signIn(SIGN_IN, 'alice', 'alice-password');
+    const swapped = await c.post(
+      '/system/console/configMgr',
+      [[':cq_csrf_token', alice.csrf], ...fields],
+      {
+        csrf: false,
+      },
+    );
+    expect(swapped.statusCode).toBe(403);
+    expect((await asAdmin('GET', `/system/console/configMgr/${PID}.json`)).json()).toEqual(before);
+  });
+
+  it('pages answer with a referrer policy that lets the browser name their origin on a post', async () => {
+    // With no-referrer, Chromium sends `Origin: null` on a form post, which the filter refuses.
+    const res = await (await admin()).get('/system/console/configMgr');
+    expect(res.headers['referrer-policy']).toBe('same-origin');
+    expect(res.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(res.headers['content-security-policy']).not.toMatch(
+      /unsafe-inline'[^;]*script|script-src[^;]*unsafe-inline/,
+    );
+  });
+});
+
+describe('System Console: Configuration', () => {
+  it('ticks "Enable encapsulated token support": the next sign-in gets an encapsulated token', async () => {
+    const c = await admin();
+    const page = await c.get('/system/console/configMgr');
+    expect(page.body).toContain('Enable encapsulated token support');
+    const saved = await c.post('/system/console/configMgr', [
+      ['token.encapsulated', 'true'],
+      ['token.expiration', '3600000'],
+      ['token.samesite.cookie.attr', 'Strict'],
+    ]);
+    expect(saved.statusCode).toBe(303);
+    const after = await c.get(String(saved.headers.location));
+    expect(textOf(after.body, 'notice')[0]).toMatch(/^Saved\./);
+    expect(after.body).toMatch(/id="encapsulated"[^>]*checked/);
+    const json = (await asAdmin('GET', `/system/console/configMgr/${PID}.json`)).json();
+    expect(json.properties['token.encapsulated'].value).toBe(true);
+    expect(json.properties['token.expiration'].value).toBe(3600000);
+    const login = await inst.app.inject({
+      method: 'POST',
+      url: '/j_security_check',
+      ...form([
+        ['j_username', 'alice'],
+        ['j_password', 'alice-password'],
+      ]),
+    });
+    expect(String(login.headers['set-cookie'])).toMatch(/^login-token=e1\./);
+    expect(String(login.headers['set-cookie'])).toMatch(/SameSite=Strict/);
+    // Unticking (the box is then not sent) turns it off again.
+    await c.post('/system/console/configMgr', [
+      ['token.expiration', '43200000'],
+      ['token.samesite.cookie.attr', 'Lax'],
+    ]);
+    expect(
+      (await asAdmin('GET', `/system/console/configMgr/${PID}.json`)).json().properties[
+        'token.encapsulated'
+      ].value,
+    ).toBe(false);
+  });
+
+  it('shows each mistake under its field and saves nothing', async () => {
+    const c = await admin();
+    const before = (await asAdmin('GET', `/system/console/configMgr/${PID}.json`)).json();
+    const res = await c.post('/system/console/configMgr', [
+      ['token.encapsulated', 'true'],
+      ['token.expiration', 'soon'],
+      ['token.samesite.cookie.attr', 'Sometimes'],
+    ]);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(
+      /<p class="error" id="expiration-error">Token.expiration must be a whole number of milliseconds, at least 60000.<\/p>/,
+    );
+    expect(res.body).toMatch(
+      /id="samesite-error">Token.samesite.cookie.attr must be Lax, Strict or None.</,
+    );
+    expect(res.body).toContain('value="soon"');
+    expect((await asAdmin('GET', `/system/console/configMgr/${PID}.json`)).json()).toEqual(before);
+  });
+});
+
+describe('System Console: Crypto', () => {
+  it('shows storage, ids and fingerprints, never key material', async () => {
+    const c = await admin();
+    const res = await c.get('/system/console/crypto');
+    const { master, hmac } = inst.keys.keyring;
+    expect(res.body).toContain(master.primary.id);
+    expect(res.body).toContain(hmac.primary.fingerprint);
+    expect(res.body).toContain('Bundle');
+    for (const k of [master.primary, hmac.primary]) {
+      expect(res.body).not.toContain(k.material.toString('base64'));
+      expect(res.body).not.toContain(k.material.toString('hex'));
+    }
+  });
+
+  it('protects a value with the primary master key', async () => {
+    const c = await admin();
+    await c.get('/system/console/crypto');
+    const res = await c.post('/system/console/crypto', [
+      ['action', 'protect'],
+      ['datum', 'p8e-secret'],
+    ]);
+    expect(res.statusCode).toBe(200);
+    const value = /<pre class="secret" id="protected-value"[^>]*>([^<]+)<\/pre>/.exec(
+      res.body,
+    )?.[1];
+    expect(value).toMatch(/^\{lk1\./);
+    expect(unprotect(inst.keys.keyring, value!)).toBe('p8e-secret');
+    const empty = await c.post('/system/console/crypto', [
+      ['action', 'protect'],
+      ['datum', ''],
+    ]);
+    expect(empty.statusCode).toBe(400);
+    expect(empty.body).toMatch(/id="datum-error">Enter the value to protect.</);
+  });
+
+  it('rotates, exports, imports and reloads the keys of the running instance', async () => {
+    const c = await admin();
+    await c.get('/system/console/crypto');
+    const before = inst.keys.keyring.hmac.primary.id;
+    const rotated = await c.post('/system/console/crypto', [
+      ['action', 'rotate'],
+      ['kind', 'hmac'],
+    ]);
+    expect(rotated.statusCode).toBe(200);
+    const after = inst.keys.keyring.hmac.primary.id;
+    expect(after).not.toBe(before);
+    expect(textOf(rotated.body, 'notice')[0]).toContain(`New primary hmac key ${after}`);
+
+    const exported = await c.post('/system/console/crypto', [
+      ['action', 'export'],
+      ['passphrase', 'correct horse'],
+    ]);
+    expect(exported.statusCode).toBe(200);
+    expect(exported.headers['content-disposition']).toMatch(
+      /^attachment; filename="latchkey-keys-\d{8}T\d{6}\.bundle"$/,
+    );
+    const wrong = await c.post(
+      '/system/console/crypto',
+      [
+        ['action', 'import'],
+        ['passphrase', 'wrong horse'],
+      ],
+      { files: [['bundle', 'keys.bundle', exported.rawPayload]] },
+    );
+    expect(wrong.statusCode).toBeGreaterThanOrEqual(400);
+    expect(wrong.body).toMatch(/id="bundle-error">/);
+    const imported = await c.post(
+      '/system/console/crypto',
+      [
+        ['action', 'import'],
+        ['passphrase', 'correct horse'],
+      ],
+      { files: [['bundle', 'keys.bundle', exported.rawPayload]] },
+    );
+    expect(imported.statusCode, imported.body).toBe(200);
+    expect(textOf(imported.body, 'notice')[0]).toContain(`hmac ${after}`);
+    const refreshed = await c.post('/system/console/crypto', [['action', 'refresh']]);
+    expect(textOf(refreshed.body, 'notice')[0]).toMatch(/^Keys reloaded/);
+  });
+});
+
+describe('System Console: Health', () => {
+  it('lists every check with its status', async () => {
+    const res = await (await admin()).get('/system/console/health');
+    for (const name of ['store', 'crypto'])
+      expect(res.body).toContain(`<th scope="row">${name}</th>`);
+    expect(res.body).toContain('badge green');
+  });
+});
+
+describe('System Console: Users and groups', () => {
+  it('creates a user and a group, searches, joins, resets the password and disables', async () => {
+    const c = await admin();
+    await c.get('/system/console/users');
+    const created = await c.post('/system/console/users', [
+      ['action', 'createUser'],
+      ['authorizableId', 'carol'],
+      ['password', 'carol-password'],
+    ]);
+    expect(created.statusCode).toBe(303);
+    expect(created.headers.location).toBe('/system/console/users/carol?done=createUser');
+    await c.post('/system/console/users', [
+      ['action', 'createGroup'],
+      ['authorizableId', 'editors'],
+    ]);
+    const found = await c.get('/system/console/users?q=CAR');
+    expect(found.body).toContain('>carol</a>');
+    expect(found.body).not.toContain('>alice</a>');
+
+    await c.get('/system/console/users/carol');
+    const joined = await c.post('/system/console/users/carol', [
+      ['action', 'addMember'],
+      ['other', 'editors'],
+    ]);
+    expect(joined.statusCode).toBe(303);
+    expect((await c.get('/system/console/users/editors')).body).toContain('>carol</a>');
+
+    // Carol signs in; a password reset ends her session.
+    const carol = new ConsoleClient(inst.app, 'login-token');
+    await carol.signIn(SIGN_IN, 'carol', 'carol-password');
+    expect((await carol.get('/system/console/repository')).statusCode).toBe(200);
+    await c.get('/system/console/users/carol');
+    await c.post('/system/console/users/carol', [
+      ['action', 'password'],
+      ['password', 'new-carol-password'],
+    ]);
+    expect((await carol.get('/system/console/repository')).statusCode).toBe(303);
+    await carol.signIn(SIGN_IN, 'carol', 'new-carol-password');
+
+    await c.post('/system/console/users/carol', [
+      ['action', 'disable'],
+      ['reason', 'left'],
+    ]);
+    expect((await carol.get('/system/console/repository')).statusCode).toBe(303);
+    const refused = await carol.post(SIGN_IN, [
+      ['j_username', 'carol'],
+      ['j_password', 'new-carol-password'],
+    ]);
+    expect(refused.statusCode).toBe(403);
+    expect((await c.get('/system/console/users/carol')).body).toContain('badge red');
+  });
+
+  it('says why a change was refused, next to its form', async () => {
+    const c = await admin();
+    await c.get('/system/console/users');
+    const taken = await c.post('/system/console/users', [
+      ['action', 'createUser'],
+      ['authorizableId', 'alice'],
+      ['password', 'x'],
+    ]);
+    expect(taken.statusCode).toBe(409);
+    expect(taken.body).toMatch(/id="user-id-error">[^<]*alice[^<]*exists/);
+    const bad = await c.post('/system/console/users', [
+      ['action', 'createUser'],
+      ['authorizableId', 'no spaces'],
+      ['password', 'x'],
+    ]);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="user-id-error">AuthorizableId must be/);
+    await c.get('/system/console/users/admin');
+    const adminDisabled = await c.post('/system/console/users/admin', [
+      ['action', 'disable'],
+      ['reason', 'no'],
+    ]);
+    expect(adminDisabled.statusCode).toBe(403);
+    expect(adminDisabled.body).toMatch(/id="reason-error">Admin cannot be disabled.</);
+  });
+});
+
+describe('System Console: repository browser', () => {
+  it('navigates, edits with types, and deletes after a confirmation', async () => {
+    const c = await admin();
+    await c.get('/system/console/repository?path=/content');
+    const added = await c.post('/system/console/repository?path=/content', [
+      ['action', 'addNode'],
+      ['name', 'site'],
+      ['primaryType', 'sling:Folder'],
+    ]);
+    expect(added.headers.location).toBe(
+      '/system/console/repository?path=%2Fcontent%2Fsite&done=addNode',
+    );
+    const set = await c.post('/system/console/repository?path=/content/site', [
+      ['action', 'setProperty'],
+      ['name', 'count'],
+      ['type', 'Long'],
+      ['value', '42'],
+    ]);
+    expect(set.statusCode).toBe(303);
+    const json = (await asAdmin('GET', '/content/site.json')).json();
+    expect(json).toMatchObject({ 'jcr:primaryType': 'sling:Folder', count: 42 });
+    const page = await c.get('/system/console/repository?path=/content/site');
+    expect(page.body).toMatch(/<th scope="row" class="mono">count<\/th>\s*<td>Long<\/td>/);
+    const bad = await c.post('/system/console/repository?path=/content/site', [
+      ['action', 'setProperty'],
+      ['name', 'count'],
+      ['type', 'Long'],
+      ['value', 'many'],
+    ]);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="prop-name-error">Property count: not a Long.</);
+    await c.post('/system/console/repository?path=/content/site', [
+      ['action', 'deleteProperty'],
+      ['name', 'count'],
+    ]);
+    expect((await asAdmin('GET', '/content/site.json')).json().count).toBeUndefined();
+    const confirm = await c.get('/system/console/repository/delete?path=/content/site');
+    expect(confirm.body).toContain('This cannot be undone');
+    const deleted = await c.post('/system/console/repository?path=/content/site', [
+      ['action', 'deleteNode'],
+    ]);
+    expect(deleted.headers.location).toBe(
+      '/system/console/repository?path=%2Fcontent&done=deleteNode',
+    );
+    expect((await asAdmin('GET', '/content/site.json')).statusCode).toBe(404);
+  });
+
+  it('escapes what it shows: a node and a value made of markup stay text', async () => {
+    await asAdmin('POST', '/content/x', [['title', '<script>alert(1)</script>']]);
+    const page = await (await admin()).get('/system/console/repository?path=/content/x');
+    expect(page.body).not.toContain('<script>alert(1)');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('lets a user change only what her permissions allow, and hides what she may not read', async () => {
+    await asAdmin('POST', '/content/shared', [['title', 'Shared']]);
+    await asAdmin('POST', '/content/secret', [['title', 'Secret']]);
+    await asAdmin('POST', '/content.modifyAce.json', [
+      ['principalId', 'reader'],
+      ['privilege@jcr:read', 'granted'],
+    ]);
+    await asAdmin('POST', '/content/secret.modifyAce.json', [
+      ['principalId', 'reader'],
+      ['privilege@jcr:read', 'denied'],
+    ]);
+    const c = new ConsoleClient(inst.app, 'login-token');
+    await c.signIn(SIGN_IN, 'reader', 'reader-password');
+    const content = await c.get('/system/console/repository?path=/content');
+    expect(content.body).toContain('>shared</a>');
+    expect(content.body).not.toContain('>secret</a>');
+    expect(content.body).toContain('You may not change this node.');
+    expect((await c.get('/system/console/repository?path=/content/secret')).statusCode).toBe(404);
+    const refused = await c.post('/system/console/repository?path=/content/shared', [
+      ['action', 'setProperty'],
+      ['name', 'title'],
+      ['value', 'Mine'],
+    ]);
+    expect(refused.statusCode).toBe(403);
+    expect((await asAdmin('GET', '/content/shared.json')).json().title).toBe('Shared');
+  });
+
+  it('offers /etc/key’s key material for download to administrators only, never in a page', async () => {
+    const c = await admin();
+    await c.get('/system/console/crypto');
+    const moved = await c.post('/system/console/crypto', [
+      ['action', 'migrate'],
+      ['to', 'repository'],
+    ]);
+    expect(textOf(moved.body, 'notice')[0]).toMatch(/storage is now JCR/);
+    const page = await c.get('/system/console/repository?path=/etc/key');
+    const master = inst.keys.keyring.master.primary.material;
+    expect(page.body).toContain('>master</th>');
+    expect(page.body).not.toContain(master.toString('base64'));
+    expect(page.body).toContain(
+      '/system/console/repository/download?path=%2Fetc%2Fkey&amp;property=master',
+    );
+    const download = await c.get(
+      '/system/console/repository/download?path=%2Fetc%2Fkey&property=master',
+    );
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-disposition']).toBe('attachment; filename="key-master"');
+    expect(download.rawPayload.equals(master)).toBe(true);
+
+    // A user an ACL lets read /etc sees the node but gets no key.
+    await asAdmin('POST', '/etc.modifyAce.json', [
+      ['principalId', 'reader'],
+      ['privilege@jcr:read', 'granted'],
+    ]);
+    const reader = new ConsoleClient(inst.app, 'login-token');
+    await reader.signIn(SIGN_IN, 'reader', 'reader-password');
+    const seen = await reader.get('/system/console/repository?path=/etc/key');
+    expect(seen.statusCode).toBe(200);
+    expect(seen.body).toContain('download for administrators only');
+    expect(seen.body).not.toContain('repository/download');
+    const refused = await reader.get(
+      '/system/console/repository/download?path=%2Fetc%2Fkey&property=master',
+    );
+    expect(refused.statusCode).toBe(403);
+    expect(refused.rawPayload.includes(master)).toBe(false);
+    // Back to key files, for the tests after this one.
+    await c.get('/system/console/crypto');
+    await c.post('/system/console/crypto', [
+      ['action', 'migrate'],
+      ['to', 'file'],
+    ]);
+  });
+});
+
+it('the sign-in form posts without a CSRF token, the pages have one', async () => {
+  const c = new ConsoleClient(inst.app, 'login-token');
+  const page = await c.get(SIGN_IN);
+  expect(page.body).not.toContain(':cq_csrf_token');
+  await c.signIn(SIGN_IN, 'admin', ADMIN_PASSWORD);
+  expect(csrfOf((await c.get('/system/console/health')).body)).toMatch(/\S+/);
+});
