@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { CredentialThrottle } from '../auth/throttle.js';
 import type { Config } from '../config/load.js';
+import type { KeyringHolder } from '../crypto/holder.js';
 import type { HealthCheck } from '../health/registry.js';
 import type { TokenIssuer } from '../ims/access-token.js';
 import type { ExchangeDeps } from '../ims/exchange-jwt.js';
@@ -11,6 +12,8 @@ import { createApp } from './create-app.js';
 import { csrfProtection } from './csrf.js';
 import { healthRoutes } from './routes/health.js';
 import { imsAdminRoutes } from './routes/ims-admin.js';
+import { SESSION_COOKIE, SIGN_IN_PATH } from './routes/ims-console/guard.js';
+import { developerConsole } from './routes/ims-console/index.js';
 import { imsDiscoveryRoutes } from './routes/ims-discovery.js';
 import { imsEndpoints } from './routes/ims-endpoints.js';
 
@@ -27,6 +30,8 @@ export interface ImsAppOptions {
   /** The keys the JWKS publishes (and validation accepts). */
   readonly signingKeys: () => readonly SigningKey[];
   readonly health: readonly HealthCheck[];
+  /** The IMS's keys: the hmac key binds the Developer Console's CSRF tokens. */
+  readonly keys: KeyringHolder;
   readonly logger?: FastifyServerOptions['logger'];
 }
 
@@ -42,11 +47,20 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
       "The identity service: Adobe IMS's token endpoints, OAuth 2.0 and OpenID metadata, introspection and revocation, and the admin API.",
     path: '/ims/openapi.json',
   });
-  // Browsers never hold an IMS cookie, but they send Basic credentials they cached (the admin
-  // API challenges for them): a write from another origin's page is refused.
-  csrfProtection(app, {
+  // Browsers send Basic credentials they cached (the admin API challenges for them): a write
+  // from another origin's page is refused. The Developer Console's session cookie (sent to its
+  // own paths only) makes a write need a CSRF token too, which its forms carry.
+  app.decorateRequest('consoleUser', null);
+  const csrf = csrfProtection(app, {
     allowedOrigins: config.security.allowedOrigins,
     tls: config.tls !== undefined,
+    cookie: SESSION_COOKIE,
+    keys: () => {
+      const hmac = options.keys.keyring.hmac;
+      return [hmac.primary, ...[...hmac.byId.values()].filter((k) => k !== hmac.primary)];
+    },
+    userOf: (request) => request.consoleUser?.id ?? 'anonymous',
+    tokenExempt: new Set([SIGN_IN_PATH]),
   });
   // One throttle for every credential check of this IMS: administrators and clients.
   const throttle = new CredentialThrottle(config.throttle);
@@ -75,5 +89,15 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     throttle,
   });
   healthRoutes(app, options.health);
+  await developerConsole(app, {
+    store,
+    publicUrl,
+    signingKey: options.signingKey,
+    tokenIssuer,
+    throttle,
+    passwordHashCost: config.security.passwordHashCost,
+    csrf,
+    secure: config.tls !== undefined,
+  });
   return app;
 }

@@ -19,10 +19,15 @@ export interface DevTokenRecord {
   readonly expiresAt: number;
 }
 
+/** Store records `<user id>` → {@link ImsUser}. */
+export const IMS_USER_NS = 'ims.user';
+
 /** An IMS user and the environments it may get development tokens for. */
 export interface ImsUser {
   readonly id: string;
   readonly environments: readonly string[];
+  /** scrypt hash of the password it signs in to the Developer Console with, if it has one. */
+  readonly password?: string;
 }
 
 /**
@@ -54,11 +59,15 @@ export async function devToken(
     | undefined;
   if (!env) throw new ImsError('invalid_request', `no environment ${options.environment}`, 404);
   await store.transaction(async (tx) => {
-    const user = (await tx.getRecord('ims.user', options.userId))?.value as unknown as
+    const user = (await tx.getRecord(IMS_USER_NS, options.userId))?.value as unknown as
       | ImsUser
       | undefined;
     const environments = [...new Set([...(user?.environments ?? []), options.environment])];
-    await tx.putRecord('ims.user', options.userId, { id: options.userId, environments });
+    await tx.putRecord(IMS_USER_NS, options.userId, {
+      ...(user ?? {}),
+      id: options.userId,
+      environments,
+    } as never);
   });
   const [, program, environment] = ENVIRONMENT_ID.exec(options.environment)!;
   const now = Date.now();

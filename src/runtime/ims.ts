@@ -96,6 +96,7 @@ export async function startIms(
       signingKey: () => signing.current(),
       signingKeys: () => signing.published(),
       health: [storeCheck(store), cryptoCheck(keys)],
+      keys,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     let known: () => void = () => {};

@@ -1,0 +1,54 @@
+import { hashPassword } from '../repository/users/password.js';
+import type { Store } from '../store/types.js';
+import { IMS_USER_NS, type ImsUser } from './dev-token.js';
+import { ImsError } from './errors.js';
+import { ENVIRONMENT_ID, NS } from './model.js';
+
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+/** A developer as the Developer Console lists it: never its password. */
+export interface Developer {
+  readonly id: string;
+  readonly environments: readonly string[];
+  /** Whether it can sign in to the Developer Console. */
+  readonly canSignIn: boolean;
+}
+
+/**
+ * Gives an IMS user (created if new) access to an environment, and sets the password it signs in
+ * to the Developer Console with (a new password ends its console sessions: they are bound to the
+ * password they started with). A developer gets local development tokens for itself there.
+ * `admin` is the IMS administrator's name and cannot be a developer.
+ */
+export async function addDeveloper(
+  store: Store,
+  options: { id: string; password: string; environment: string },
+  passwordHashCost: number,
+): Promise<Developer> {
+  if (!USER_ID.test(options.id))
+    throw new ImsError('invalid_request', 'user ids are 1-128 letters, digits and . _ @ + -');
+  if (options.id.toLowerCase() === 'admin')
+    throw new ImsError('invalid_request', 'admin is the IMS administrator; choose another id');
+  if (options.password.length < 8)
+    throw new ImsError('invalid_request', 'the password must have at least 8 characters');
+  if (
+    !ENVIRONMENT_ID.test(options.environment) ||
+    !(await store.getRecord(NS.environment, options.environment))
+  )
+    throw new ImsError('invalid_request', `no environment ${options.environment}`, 404);
+  const password = await hashPassword(options.password, passwordHashCost);
+  return store.transaction(async (tx) => {
+    const user = (await tx.getRecord(IMS_USER_NS, options.id))?.value as ImsUser | undefined;
+    const environments = [...new Set([...(user?.environments ?? []), options.environment])];
+    await tx.putRecord(IMS_USER_NS, options.id, { id: options.id, environments, password });
+    return { id: options.id, environments, canSignIn: true };
+  });
+}
+
+/** The IMS users with access to an environment (or all), by id. */
+export async function listDevelopers(store: Store, environment?: string): Promise<Developer[]> {
+  return (await store.listRecords(IMS_USER_NS))
+    .map((r) => r.value as unknown as ImsUser)
+    .filter((u) => environment === undefined || u.environments.includes(environment))
+    .map((u) => ({ id: u.id, environments: u.environments, canSignIn: Boolean(u.password) }));
+}
