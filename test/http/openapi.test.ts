@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consolePagesOf } from '../../src/http/console/register.js';
 import { testIms } from '../helpers/ims.js';
 import { type TestInstance, testInstance } from '../helpers/instance.js';
 
@@ -8,6 +9,12 @@ import { type TestInstance, testInstance } from '../helpers/instance.js';
 // the router really has (read from the router itself, not from the generator): every route is
 // documented with a summary and its responses, nothing is documented that does not exist, and the
 // documents are valid OpenAPI 3.1.
+//
+// The consoles' pages (/system/console/…, /ims/console/…: HTML for people, forms and their
+// assets) are deliberately left out of the API documents: they are not an interface programs
+// call, and their forms change with the pages. Each of them is listed by the console that
+// registered it, and this test requires exactly those to be missing from the documents, and
+// every one of them to be an HTML page (or the console's own CSS and script), not an API.
 
 type Op = { summary?: string; responses?: Record<string, { description?: string }> };
 type Doc = { openapi: string; paths: Record<string, Record<string, Op>> };
@@ -25,9 +32,14 @@ function routesOf(app: FastifyInstance): string[] {
     const path = (stack[stack.length - 1]?.path ?? '') + segment;
     stack.push({ depth, path });
     for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD'))
-      routes.push(`${method} ${path.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{path}')}`);
+      routes.push(asDocumented(`${method} ${path}`));
   }
   return routes.sort();
+}
+
+/** A route as the OpenAPI document names it (`{param}`, `{path}` for a wildcard). */
+function asDocumented(route: string): string {
+  return route.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{path}');
 }
 
 function operationsOf(doc: Doc): string[] {
@@ -41,9 +53,22 @@ async function check(app: FastifyInstance, url: string, described = true) {
   expect(res.statusCode).toBe(200);
   const doc = res.json() as Doc;
   expect(doc.openapi).toBe('3.1.0');
-  const routes = routesOf(app);
+  const pages = [...consolePagesOf(app)].map(asDocumented).sort();
+  const routes = routesOf(app).filter((r) => !pages.includes(r));
   expect(routes.length).toBeGreaterThan(5);
   expect(operationsOf(doc)).toEqual(routes);
+  // Every console page exists, is under its console's path, and answers HTML (or its asset).
+  expect(pages.length).toBeGreaterThan(3);
+  for (const page of pages) {
+    const [method, path] = page.split(' ') as [string, string];
+    expect(path, page).toMatch(/^\/(ims|system)\/console(\/|$)/);
+    expect(routesOf(app), page).toContain(page);
+    if (method !== 'GET') continue;
+    const res = await app.inject({ url: path.replace(/\{\w+\}/g, 'x') });
+    const type = String(res.headers['content-type']);
+    if (res.statusCode === 303) expect(res.headers.location, page).toMatch(/\/console\/login\?/);
+    else expect(type, page).toMatch(/^text\/(html|css|javascript)/);
+  }
   const undocumented = routes.filter((r) => {
     if (!described) return false;
     const [method, path] = r.split(' ') as [string, string];
@@ -77,10 +102,10 @@ afterAll(async () => {
 });
 
 describe('OpenAPI documents', () => {
-  it('/ims/openapi.json documents every IMS route and nothing else', () =>
+  it('/ims/openapi.json documents every IMS route but the Developer Console’s pages, and nothing else', () =>
     check(ims.app, '/ims/openapi.json'));
 
-  it('/system/openapi.json documents every instance route and nothing else', () =>
+  it('/system/openapi.json documents every instance route but the System Console’s pages, and nothing else', () =>
     check(author.app, '/system/openapi.json'));
 });
 
