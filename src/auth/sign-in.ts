@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import { LatchkeyError } from '../errors.js';
 import type { Subject } from '../repository/subject.js';
 import { authenticatePassword } from '../repository/users/authenticate-password.js';
@@ -15,7 +16,7 @@ export class InvalidCredentialsError extends LatchkeyError {
 /**
  * Signs a user in with a password, as the login form does (`POST /j_security_check`, the System
  * Console's sign-in page): the check is throttled, and on success a login token of the
- * configured kind is issued. Returns the subject and the `Set-Cookie` header value.
+ * configured kind is issued; both are in the audit log. Returns the subject and the `Set-Cookie` header value.
  *
  * @example
  * ```ts
@@ -35,6 +36,7 @@ export async function signIn(
     authenticatePassword(tokens.ctx, attempt.user, attempt.password),
   );
   if (!subject) throw new InvalidCredentialsError();
+  await audit({ type: 'login', actor: subject.userId, details: { method: 'form' } });
   const settings = await tokens.settings.get();
   const setCookie = await issueToken(
     tokens,

@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import { LatchkeyError } from '../errors.js';
 
 export interface ThrottleOptions {
@@ -101,7 +102,7 @@ export class CredentialThrottle {
         }
       }
       if (wait > 0) {
-        this.onEvent({ event: 'throttled', kind, user, address: from });
+        this.#refused(kind, user, from);
         throw new ThrottledError(Math.max(1, wait));
       }
       if (!blocking) {
@@ -111,11 +112,21 @@ export class CredentialThrottle {
       }
       // Attempts in flight could still fill the limit: wait for one of them to end.
       if (blocking.waiters.length >= MAX_WAITERS) {
-        this.onEvent({ event: 'throttled', kind, user, address: from });
+        this.#refused(kind, user, from);
         throw new ThrottledError(1);
       }
       await new Promise<void>((resolve) => blocking.waiters.push(resolve));
     }
+  }
+
+  #refused(kind: string, user: string, from: string): void {
+    this.onEvent({ event: 'throttled', kind, user, address: from });
+    void audit({
+      type: 'throttle.refused',
+      outcome: 'refused',
+      actor: user,
+      details: { method: methodOf(kind) },
+    });
   }
 
   #attempt(kind: string, user: string, from: string, pair: Counter, addr: Counter): Attempt {
@@ -130,6 +141,12 @@ export class CredentialThrottle {
         pair.failures.push(now);
         addr.failures.push(now);
         this.onEvent({ event: 'failed', kind, user, address: from });
+        void audit({
+          type: 'login',
+          outcome: 'failure',
+          actor: user,
+          details: { method: methodOf(kind) },
+        });
       } else if (outcome === 'succeeded') {
         // The owner proved the password from here: this pair starts afresh. Failures counted
         // for the address stay (another account may be under attack from it).
@@ -174,6 +191,11 @@ export class CredentialThrottle {
       if (c.inflight === 0 && c.waiters.length === 0 && this.#prune(c, now) === 0) map.delete(key);
     }
   }
+}
+
+/** The audit log's name of a check: the login form is `form` (as its successes are). */
+function methodOf(kind: string): string {
+  return kind === 'login' ? 'form' : kind;
 }
 
 /** `ADMIN`, `admin` and `ａｄｍｉｎ` are one identity. */

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { commandAuditScope } from '../audit/open.js';
+import { runAudited } from '../audit/record.js';
 import { type Config, loadConfig } from '../config/load.js';
 import type { PublicUrl } from '../ims/public-url.js';
 import { openStore } from '../store/open.js';
@@ -12,7 +14,10 @@ export function imsFlags(cmd: Command): Command {
     .option('--config <file>', 'JSON configuration file');
 }
 
-/** Opens the IMS store the flags name, runs `fn`, always closes the store. */
+/**
+ * Opens the IMS store the flags name, runs `fn` (its security events go to the audit log as the
+ * OS user's), always closes the store.
+ */
 export async function withImsStore<T>(
   opts: Record<string, string | undefined>,
   fn: (store: Store, config: Config) => Promise<T>,
@@ -23,7 +28,7 @@ export async function withImsStore<T>(
   });
   const store = await openStore(config.db);
   try {
-    return await fn(store, config);
+    return await runAudited(commandAuditScope(config, store), () => fn(store, config));
   } finally {
     await store.close();
   }

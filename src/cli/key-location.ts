@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { commandAuditScope } from '../audit/open.js';
+import { runAudited } from '../audit/record.js';
 import type { OptionName } from '../config/defaults.js';
 import { type Config, loadConfig } from '../config/load.js';
 import { cryptoDirOf, type KeyLocation } from '../crypto/load-keyring.js';
@@ -22,7 +24,10 @@ export function keyConfig(opts: Record<string, string | undefined>): Config {
   return loadConfig({ flags, file: opts['config'] });
 }
 
-/** Opens the store of the data folder the flags name, runs `fn`, always closes the store. */
+/**
+ * Opens the store of the data folder the flags name, runs `fn` (its security events go to the
+ * audit log as the OS user's), always closes the store.
+ */
 export async function withKeyLocation<T>(
   opts: Record<string, string | undefined>,
   fn: (loc: KeyLocation, config: Config) => Promise<T>,
@@ -30,7 +35,9 @@ export async function withKeyLocation<T>(
   const config = keyConfig(opts);
   const store = await openStore(config.db);
   try {
-    return await fn({ cryptoDir: cryptoDirOf(config.data), store }, config);
+    return await runAudited(commandAuditScope(config, store), () =>
+      fn({ cryptoDir: cryptoDirOf(config.data), store }, config),
+    );
   } finally {
     await store.close();
   }

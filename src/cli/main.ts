@@ -8,6 +8,7 @@
  */
 import { Command } from 'commander';
 import { aemCommands } from './commands/aem.js';
+import { auditCommand } from './commands/audit.js';
 import { configCommand } from './commands/config.js';
 import { credentialsCommands } from './commands/credentials.js';
 import { imsCommands } from './commands/ims.js';
@@ -54,5 +55,6 @@ credentialsCommands(program);
 tokenCommands(program);
 imsCommands(program);
 usersCommands(program);
+auditCommand(program);
 
 await program.parseAsync(process.argv);

@@ -230,6 +230,24 @@ export const OPTIONS = {
     env: 'LATCHKEY_CRYPTO_KEY_STORAGE',
     doc: 'Where new keys go when a data folder is initialized: key files (<data>/crypto, storage Bundle) or the repository (/etc/key, storage JCR, the legacy layout). Afterwards the storage file decides; latchkey keys migrate moves them.',
   },
+  'audit.maxFileBytes': {
+    kind: { type: 'int', min: 4096, max: 1024 * 1024 * 1024 },
+    default: 10 * 1024 * 1024,
+    env: 'LATCHKEY_AUDIT_MAX_FILE_BYTES',
+    doc: 'The audit log (<data>/audit/audit.log) is rotated when it would grow past this size (bytes).',
+  },
+  'audit.maxFiles': {
+    kind: { type: 'int', min: 1, max: 10_000 },
+    default: 10,
+    env: 'LATCHKEY_AUDIT_MAX_FILES',
+    doc: 'Rotated audit files kept beside the current one; older ones are removed.',
+  },
+  'audit.retentionDays': {
+    kind: { type: 'int', min: 1, max: 36_500 },
+    default: 365,
+    env: 'LATCHKEY_AUDIT_RETENTION_DAYS',
+    doc: 'On a shared store (PostgreSQL), where the audit log lives in the store: how long each line is kept.',
+  },
   'repository.aclCacheMs': {
     kind: { type: 'int', min: 0, max: 3_600_000 },
     default: 5000,

@@ -50,6 +50,11 @@ export interface Config {
     readonly audiences: readonly string[];
   };
   readonly environment: string;
+  readonly audit: {
+    readonly maxFileBytes: number;
+    readonly maxFiles: number;
+    readonly retentionDays: number;
+  };
   readonly throttle: {
     readonly maxFailuresPerUser: number;
     readonly maxFailuresPerAddress: number;
@@ -156,6 +161,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       asClaim: values.get('ims.asClaim') as string,
       accessTokenAlgorithm: values.get('ims.accessTokenAlgorithm') as 'ES256' | 'RS256',
       audiences: parseOrigins(values.get('ims.audiences') as string | undefined, 'ims.audiences'),
+    },
+    audit: {
+      maxFileBytes: values.get('audit.maxFileBytes') as number,
+      maxFiles: values.get('audit.maxFiles') as number,
+      retentionDays: values.get('audit.retentionDays') as number,
     },
     throttle: {
       maxFailuresPerUser: values.get('throttle.maxFailuresPerUser') as number,

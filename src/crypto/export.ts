@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { audit } from '../audit/record.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { encodeBundle } from './bundle.js';
 import { CryptoError } from './errors.js';
@@ -12,16 +13,22 @@ import { type KeyLocation, loadKeyring } from './load-keyring.js';
 export async function exportBundle(
   loc: KeyLocation,
   passphrase?: string,
+  /** Where the bundle goes, for the audit log: a file name, or `download`. */
+  destination = 'download',
 ): Promise<{ text: string; ids: string[] }> {
   const keyring = await loadKeyring(loc, { initialize: false });
   const keys = {
     master: [...keyring.master.byId.values()].map((v) => v.material),
     hmac: [...keyring.hmac.byId.values()].map((v) => v.material),
   };
-  return {
-    text: await encodeBundle({ keys, aemMaster: keyring.aemMaster }, passphrase),
-    ids: KEY_KINDS.flatMap((k) => [...keyring[k].byId.keys()]),
-  };
+  const text = await encodeBundle({ keys, aemMaster: keyring.aemMaster }, passphrase);
+  const ids = KEY_KINDS.flatMap((k) => [...keyring[k].byId.keys()]);
+  await audit({
+    type: 'keys.exported',
+    target: loc.cryptoDir,
+    details: { file: destination, keys: ids, sealed: passphrase !== undefined },
+  });
+  return { text, ids };
 }
 
 /**
@@ -35,7 +42,7 @@ export async function exportKeys(
 ): Promise<{ ids: string[] }> {
   if (existsSync(out))
     throw new CryptoError('invalid_request', `${out} exists already; choose another --out`);
-  const { text, ids } = await exportBundle(loc, passphrase);
+  const { text, ids } = await exportBundle(loc, passphrase, out);
   writeFileAtomic(out, text, 0o600);
   return { ids };
 }

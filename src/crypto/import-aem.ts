@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { audit } from '../audit/record.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { CryptoError } from './errors.js';
 import { keyId } from './key-id.js';
@@ -52,5 +53,10 @@ export async function importAemKeys(
     else writeFileKeys(loc.cryptoDir, next);
     await registerKeys(loc.store, { hmac: [keyId(hmac)] });
   }
+  await audit({
+    type: 'keys.imported',
+    target: loc.cryptoDir,
+    details: { source: 'aem', aemMaster: keyId(master), ...(hmac ? { hmac: keyId(hmac) } : {}) },
+  });
   return { aemMaster: keyId(master), hmac: hmac ? keyId(hmac) : undefined };
 }

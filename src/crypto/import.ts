@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { audit } from '../audit/record.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { decodeBundle } from './bundle.js';
 import { CryptoError } from './errors.js';
@@ -64,6 +65,18 @@ export async function importKeys(
   }
   if (bundle.aemMaster) writeFileAtomic(aemMasterFile(loc.cryptoDir), bundle.aemMaster, 0o600);
   await registerKeys(loc.store, { master: [keyId(keys.master[0]!)], hmac: [keyId(keys.hmac[0]!)] });
+  await audit({
+    type: 'keys.imported',
+    target: loc.cryptoDir,
+    details: {
+      source: 'bundle',
+      master: keyId(keys.master[0]!),
+      hmac: keyId(keys.hmac[0]!),
+      keys: [...bundle.keys.master, ...bundle.keys.hmac].map((k) => keyId(k)),
+      keptExisting: options.keepExisting === true,
+      sealed: options.passphrase !== undefined,
+    },
+  });
   return {
     master: keyId(keys.master[0]!),
     hmac: keyId(keys.hmac[0]!),

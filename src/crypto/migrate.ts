@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { audit } from '../audit/record.js';
 import { CryptoError } from './errors.js';
 import { fingerprint, KEY_KINDS, type KeyKind } from './key-id.js';
 import type { KeyLocation } from './load-keyring.js';
@@ -111,5 +112,15 @@ export async function migrateKeys(
   else removeFileKeys(loc.cryptoDir);
   onStep('removed');
 
+  await audit({
+    type: 'keys.migrated',
+    target: loc.cryptoDir,
+    details: {
+      from: from ?? 'none',
+      to: target,
+      master: prints.master.map((p) => p.slice(0, 16)),
+      hmac: prints.hmac.map((p) => p.slice(0, 16)),
+    },
+  });
   return { from, to: target, changed: true, fingerprints: prints };
 }

@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import { fromStored, toStored } from '../repository/properties.js';
 import type { Json } from '../store/types.js';
 import type { CryptoError } from './errors.js';
@@ -75,5 +76,11 @@ export async function rewrap(loc: KeyLocation): Promise<RewrapReport> {
     rewrapped += replacements.size;
   }
   if (failed.length === 0) await forgetKeys(loc.store, 'master', [primary]);
+  await audit({
+    type: 'keys.rewrapped',
+    outcome: failed.length === 0 ? 'success' : 'failure',
+    target: primary,
+    details: { rewrapped, current, failed: failed.length },
+  });
   return { rewrapped, current, failed };
 }

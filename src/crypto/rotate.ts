@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import { CryptoError } from './errors.js';
 import type { KeyKind } from './key-id.js';
 import { generateKeyVersion } from './keyring.js';
@@ -26,5 +27,10 @@ export async function rotateKey(
   if (after[kind].primary.id !== fresh.id) {
     throw new CryptoError('rotation_failed', `the new ${kind} key did not become primary`, 500);
   }
+  await audit({
+    type: 'keys.rotated',
+    target: fresh.id,
+    details: { kind, previous: before[kind].primary.id, current: fresh.id },
+  });
   return { previous: before[kind].primary.id, current: fresh.id };
 }

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { AuditLog } from '../audit/log.js';
+import { type AuditScope, runAudited } from '../audit/record.js';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { sendError } from './errors.js';
@@ -47,16 +53,32 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
   } satisfies FastifyServerOptions & { https?: unknown };
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's audit scope (see audit/record.ts), once the first hook ran. */
+    auditScope: AuditScope | null;
+  }
+}
+
+/** The audit log of an app, and who a request acts as once it is authenticated. */
+export interface AppAudit {
+  readonly log: AuditLog;
+  readonly actorOf?: (request: FastifyRequest) => string | undefined;
+}
+
 /**
  * A Fastify app as every role starts it: the options above, the one error mapper (also for
  * Fastify's own URL errors and schema validation), JSON 404s, security headers (helmet;
  * `Cache-Control: no-store` everywhere), urlencoded and multipart forms within the limits, and
- * the OpenAPI document of its routes at `openapi.path`.
+ * the OpenAPI document of its routes at `openapi.path`. With `audit`, every hook and handler runs
+ * in an audit scope naming the client's address and the authenticated user, so that the domain
+ * operations they call record security events with `audit()` (see audit/record.ts).
  */
 export async function createApp(
   config: Config,
   logger: FastifyServerOptions['logger'] | undefined,
   openapi: { title: string; description: string; path: string },
+  audit?: AppAudit,
 ): Promise<FastifyInstance> {
   const app = Fastify({
     ...serverOptions(config, logger),
@@ -65,6 +87,22 @@ export async function createApp(
     },
   });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  if (audit) {
+    app.decorateRequest('auditScope', null);
+    const scopeOf = (request: FastifyRequest): AuditScope => {
+      request.auditScope ??= {
+        log: audit.log,
+        address: request.ip,
+        actor: () => audit.actorOf?.(request),
+      };
+      return request.auditScope;
+    };
+    // Entered twice: body parsing (between the two) runs in the socket's context, not the
+    // request's, so the handler enters the scope again. First of all hooks, so that the origin
+    // check and authentication record their refusals.
+    app.addHook('onRequest', (request, _reply, done) => runAudited(scopeOf(request), done));
+    app.addHook('preHandler', (request, _reply, done) => runAudited(scopeOf(request), done));
+  }
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import CsrfTokens from '@fastify/csrf';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { audit } from '../audit/record.js';
 import { readCookie, TOKEN_COOKIE } from '../auth/tokens/cookie.js';
 import { LatchkeyError } from '../errors.js';
 import { readMultipart } from './read-form.js';
@@ -110,12 +111,33 @@ export function isSameOrigin(
   return request.headers['sec-fetch-site'] !== 'cross-site';
 }
 
-/** Throws {@link ForeignOriginError} unless {@link isSameOrigin}. */
+function originOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'malformed';
+  }
+}
+
+/** Throws {@link ForeignOriginError} unless {@link isSameOrigin} (and records the refusal). */
 export function assertSameOrigin(
   request: FastifyRequest,
   options: Pick<CsrfOptions, 'allowedOrigins' | 'tls'>,
 ): void {
-  if (!isSameOrigin(request, options)) throw new ForeignOriginError();
+  if (isSameOrigin(request, options)) return;
+  void audit({
+    type: 'csrf.refused',
+    outcome: 'refused',
+    target: request.url.split('?')[0]!,
+    details: {
+      reason: 'origin',
+      method: request.method,
+      // The Referer's origin only: its path and query may hold anything.
+      origin: request.headers.origin ?? originOf(request.headers.referer) ?? 'cross-site',
+    },
+  });
+  throw new ForeignOriginError();
 }
 
 /**
@@ -163,11 +185,25 @@ export function csrfProtection(app: FastifyInstance, options: CsrfOptions): Csrf
     const path = request.url.split('?')[0]!;
     if (exempt.has(path)) return;
     const token = request.headers[CSRF_HEADER] ?? (await tokenField(request));
-    if (typeof token !== 'string' || token === '') throw new CsrfTokenError(true);
     const user = userOf(request);
+    const refuse = async (missing: boolean) => {
+      await audit({
+        type: 'csrf.refused',
+        outcome: 'refused',
+        actor: user,
+        target: path,
+        details: {
+          reason: 'token',
+          method: request.method,
+          token: missing ? 'missing' : 'invalid',
+        },
+      });
+      return new CsrfTokenError(missing);
+    };
+    if (typeof token !== 'string' || token === '') throw await refuse(true);
     if (!keys().some((k) => tokensFor(k).verify(SECRET, token, user))) {
       request.log.warn({ user }, 'CSRF token refused');
-      throw new CsrfTokenError(false);
+      throw await refuse(false);
     }
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { AuditLog } from '../audit/log.js';
 import { CredentialThrottle } from '../auth/throttle.js';
 import type { Config } from '../config/load.js';
 import type { KeyringHolder } from '../crypto/holder.js';
@@ -33,6 +34,8 @@ export interface ImsAppOptions {
   /** The IMS's keys: the hmac key binds the Developer Console's CSRF tokens. */
   readonly keys: KeyringHolder;
   readonly logger?: FastifyServerOptions['logger'];
+  /** Where security events go (none: not recorded, in-process tests). */
+  readonly audit?: AuditLog | undefined;
 }
 
 /**
@@ -41,12 +44,21 @@ export interface ImsAppOptions {
  */
 export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstance> {
   const { config, store, publicUrl } = options;
-  const app = await createApp(config, options.logger, {
-    title: 'latchkey IMS',
-    description:
-      "The identity service: Adobe IMS's token endpoints, OAuth 2.0 and OpenID metadata, introspection and revocation, and the admin API.",
-    path: '/ims/openapi.json',
-  });
+  const app = await createApp(
+    config,
+    options.logger,
+    {
+      title: 'latchkey IMS',
+      description:
+        "The identity service: Adobe IMS's token endpoints, OAuth 2.0 and OpenID metadata, introspection and revocation, and the admin API.",
+      path: '/ims/openapi.json',
+    },
+    options.audit && {
+      log: options.audit,
+      // Console users; administrators and clients name themselves when they authenticate.
+      actorOf: (request) => request.consoleUser?.id,
+    },
+  );
   // Browsers send Basic credentials they cached (the admin API challenges for them): a write
   // from another origin's page is refused. The Developer Console's session cookie (sent to its
   // own paths only) makes a write need a CSRF token too, which its forms carry.

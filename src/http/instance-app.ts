@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { AuditLog } from '../audit/log.js';
 import type { AuthHandler, Credentials } from '../auth/authenticate.js';
 import { createAuthenticator } from '../auth/authenticate.js';
 import type { CredentialThrottle } from '../auth/throttle.js';
@@ -31,6 +32,8 @@ export interface InstanceAppOptions {
   readonly throttle: CredentialThrottle;
   /** A pino logger configuration, `false` for none (tests). Default: JSON lines at config.logLevel. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Where security events go (none: not recorded, in-process tests). */
+  readonly audit?: AuditLog | undefined;
 }
 
 /**
@@ -44,12 +47,21 @@ export interface InstanceAppOptions {
  */
 export async function buildInstanceApp(options: InstanceAppOptions): Promise<FastifyInstance> {
   const { config, ctx } = options;
-  const app = await createApp(config, options.logger, {
-    title: `latchkey ${config.role}`,
-    description:
-      'A content instance: the repository as Sling renders and changes it, users and groups, login tokens, the crypto console and configurations.',
-    path: '/system/openapi.json',
-  });
+  const app = await createApp(
+    config,
+    options.logger,
+    {
+      title: `latchkey ${config.role}`,
+      description:
+        'A content instance: the repository as Sling renders and changes it, users and groups, login tokens, the crypto console and configurations.',
+      path: '/system/openapi.json',
+    },
+    options.audit && {
+      log: options.audit,
+      actorOf: (request) =>
+        request.subject?.anonymous === false ? request.subject.userId : undefined,
+    },
+  );
 
   options.throttle.onEvent = (e) =>
     app.log.warn({ user: e.user, address: e.address, kind: e.kind }, `${e.kind} ${e.event}`);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { audit } from '../audit/record.js';
 import type { SigningKey } from './signing-keys.js';
 
 export const ACCESS_TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
@@ -19,16 +20,21 @@ export interface TokenIssuer {
   readonly as: string;
 }
 
+/** How a token was obtained, as the audit log records it. */
+export type AccessTokenGrant = 'exchange-jwt' | 'client_credentials' | 'jwt-bearer' | 'dev-token';
+
 /**
  * Signs an access token with IMS's claims: `id`, `type`, `client_id`, `user_id`, `as`,
  * `created_at` and `expires_in` (ms, as strings), `scope`, and `iss`, `exp`, `iat`, `jti`, with a
- * `kid` header. ES256 by default: cheap to verify on every request.
+ * `kid` header. ES256 by default: cheap to verify on every request. Each token issued is in the
+ * audit log (its id, client, user and scope; never the token).
  */
 export async function signAccessToken(
   key: SigningKey,
   subject: AccessTokenSubject,
   issuer: TokenIssuer,
   nowMs: number,
+  grant: AccessTokenGrant,
 ): Promise<{ token: string; expiresAtMs: number; jti: string }> {
   const id = randomUUID();
   const expiresAtMs = nowMs + ACCESS_TOKEN_LIFETIME_MS;
@@ -49,5 +55,19 @@ export async function signAccessToken(
     .setExpirationTime(Math.floor(expiresAtMs / 1000))
     .setJti(id)
     .sign(key.privateKey);
+  await audit({
+    type: 'token.issued',
+    actor: subject.clientId,
+    target: subject.userId,
+    details: {
+      kind: grant === 'dev-token' ? 'dev' : 'access',
+      grant,
+      client_id: subject.clientId,
+      jti: id,
+      scope: subject.scope,
+      environment: subject.environment,
+      expiresAt: new Date(expiresAtMs).toISOString(),
+    },
+  });
   return { token, expiresAtMs, jti: id };
 }

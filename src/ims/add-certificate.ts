@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { audit } from '../audit/record.js';
 import type { Store } from '../store/types.js';
 import { ImsError } from './errors.js';
 import { type Integration, NS } from './model.js';
@@ -25,7 +26,7 @@ export async function addCertificate(
   if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now) {
     throw new ImsError('invalid_request', 'the certificate is not currently valid');
   }
-  return store.transaction(async (tx) => {
+  const count = await store.transaction(async (tx) => {
     const integration = (await tx.getRecord(NS.integration, clientId))?.value as unknown as
       | Integration
       | undefined;
@@ -37,6 +38,12 @@ export async function addCertificate(
     await tx.putRecord(NS.integration, clientId, { ...integration, certificates } as never);
     return certificates.length;
   });
+  await audit({
+    type: 'certificate.added',
+    target: clientId,
+    details: { fingerprint: cert.fingerprint256, certificates: count },
+  });
+  return count;
 }
 
 /** Removes a certificate (after rotation); an integration keeps at least one. */
@@ -45,7 +52,7 @@ export async function removeCertificate(
   clientId: string,
   fingerprint256: string,
 ): Promise<number> {
-  return store.transaction(async (tx) => {
+  const count = await store.transaction(async (tx) => {
     const integration = (await tx.getRecord(NS.integration, clientId))?.value as unknown as
       | Integration
       | undefined;
@@ -60,4 +67,10 @@ export async function removeCertificate(
     await tx.putRecord(NS.integration, clientId, { ...integration, certificates } as never);
     return certificates.length;
   });
+  await audit({
+    type: 'certificate.removed',
+    target: clientId,
+    details: { fingerprint: fingerprint256, certificates: count },
+  });
+  return count;
 }

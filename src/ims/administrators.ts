@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { audit } from '../audit/record.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../repository/users/password.js';
 import type { Store } from '../store/types.js';
 
@@ -17,6 +18,13 @@ export async function ensureImsAdmin(
   const generated = password ? undefined : randomBytes(18).toString('base64url');
   const hash = await hashPassword(password ?? generated!, cost);
   const created = await store.insertRecord(NS, 'admin', { id: 'admin', password: hash });
+  if (created) {
+    await audit({
+      type: 'user.created',
+      target: 'admin',
+      details: { initialization: true, administrator: true },
+    });
+  }
   return { created, generatedPassword: created ? generated : undefined };
 }
 

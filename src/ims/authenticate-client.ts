@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { setAuditActor } from '../audit/record.js';
 import { LatchkeyError } from '../errors.js';
 import type { StoreOps } from '../store/types.js';
 import { ImsError } from './errors.js';
@@ -94,6 +95,17 @@ async function integrationOf(
  * missing secret).
  */
 export async function authenticateClient(
+  deps: ClientAuthDeps,
+  presented: PresentedClient,
+  audiences: readonly string[],
+): Promise<Integration> {
+  const integration = await checkClient(deps, presented, audiences);
+  // What the request does from here, it does as this client.
+  setAuditActor(integration.clientId);
+  return integration;
+}
+
+async function checkClient(
   deps: ClientAuthDeps,
   presented: PresentedClient,
   audiences: readonly string[],

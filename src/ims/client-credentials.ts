@@ -46,6 +46,7 @@ export async function issueForIntegration(
   integration: Integration,
   scopes: readonly string[],
   now: number,
+  grant: 'client_credentials' | 'jwt-bearer',
 ): Promise<TokenEndpointResponse> {
   const scope = scopes.join(',');
   const { token } = await signAccessToken(
@@ -58,6 +59,7 @@ export async function issueForIntegration(
     },
     deps.tokenIssuer,
     now,
+    grant,
   );
   return {
     access_token: token,
@@ -81,5 +83,11 @@ export async function clientCredentials(
   if (fields.org_id && fields.org_id !== integration.orgId)
     throw new ImsError('invalid_request', 'org_id is not the organization of this client');
   const scopes = grantScopes(integration, fields.scope, integration.metascopes);
-  return issueForIntegration(deps, integration, scopes, (deps.clock ?? Date.now)());
+  return issueForIntegration(
+    deps,
+    integration,
+    scopes,
+    (deps.clock ?? Date.now)(),
+    'client_credentials',
+  );
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { audit } from '../audit/record.js';
 import { burnPasswordCheck, verifyPassword } from '../repository/users/password.js';
 import type { Store } from '../store/types.js';
 import { IMS_USER_NS, type ImsUser } from './dev-token.js';
@@ -80,6 +81,11 @@ export async function startConsoleSession(
     expiresAt,
   };
   await store.putRecord(SESSION_NS, `${id}:${digest(secret)}`, record as never, { expiresAt });
+  await audit({
+    type: 'login',
+    actor: id,
+    details: { method: 'console', admin: found.user.admin },
+  });
   return `${Buffer.from(id).toString('base64url')}.${secret}`;
 }
 
@@ -116,5 +122,7 @@ export async function readConsoleSession(
 /** Ends one console session (sign out). */
 export async function endConsoleSession(store: Store, cookie: string): Promise<void> {
   const parsed = parse(cookie);
-  if (parsed) await store.deleteRecord(SESSION_NS, parsed.key);
+  if (parsed && (await store.deleteRecord(SESSION_NS, parsed.key))) {
+    await audit({ type: 'logout', actor: parsed.id, details: { kind: 'console' } });
+  }
 }

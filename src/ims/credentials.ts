@@ -1,6 +1,14 @@
 import 'reflect-metadata';
-import { createHash, createPrivateKey, randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  randomBytes,
+  randomUUID,
+  webcrypto,
+  X509Certificate,
+} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { audit } from '../audit/record.js';
 import type { Json, Store } from '../store/types.js';
 import { ImsError } from './errors.js';
 import {
@@ -107,6 +115,15 @@ export async function createCredentials(
       409,
     );
   }
+  await audit({
+    type: 'credentials.created',
+    target: clientId,
+    details: {
+      environment: options.environment,
+      technicalAccount: technicalAccountId,
+      fingerprint: new X509Certificate(certificate).fingerprint256,
+    },
+  });
   return {
     ok: true,
     integration: {

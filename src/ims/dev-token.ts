@@ -81,6 +81,7 @@ export async function devToken(
     },
     options.issuer,
     now,
+    'dev-token',
   );
   // Remembered until it expires, so that it can be listed and revoked (latchkey token list,
   // latchkey token revoke, /ims/admin/dev-tokens).

@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import { hashPassword } from '../repository/users/password.js';
 import type { Store } from '../store/types.js';
 import { IMS_USER_NS, type ImsUser } from './dev-token.js';
@@ -37,12 +38,18 @@ export async function addDeveloper(
   )
     throw new ImsError('invalid_request', `no environment ${options.environment}`, 404);
   const password = await hashPassword(options.password, passwordHashCost);
-  return store.transaction(async (tx) => {
+  const { developer, existed } = await store.transaction(async (tx) => {
     const user = (await tx.getRecord(IMS_USER_NS, options.id))?.value as ImsUser | undefined;
     const environments = [...new Set([...(user?.environments ?? []), options.environment])];
     await tx.putRecord(IMS_USER_NS, options.id, { id: options.id, environments, password });
-    return { id: options.id, environments, canSignIn: true };
+    return { developer: { id: options.id, environments, canSignIn: true }, existed: !!user };
   });
+  await audit({
+    type: existed ? 'user.password-changed' : 'user.created',
+    target: options.id,
+    details: { developer: true, environment: options.environment },
+  });
+  return developer;
 }
 
 /** The IMS users with access to an environment (or all), by id. */

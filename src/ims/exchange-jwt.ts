@@ -117,6 +117,7 @@ export async function exchangeJwt(
     },
     deps.tokenIssuer,
     now,
+    'exchange-jwt',
   );
   return { token_type: 'bearer', access_token: token, expires_in: ACCESS_TOKEN_LIFETIME_MS - 1 };
 }

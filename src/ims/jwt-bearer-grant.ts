@@ -34,5 +34,5 @@ export async function jwtBearerGrant(
     throw err;
   }
   const scopes = grantScopes(integration, fields.scope, metascopes, metascopes);
-  return issueForIntegration(deps, integration, scopes, now);
+  return issueForIntegration(deps, integration, scopes, now, 'jwt-bearer');
 }

@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import { ConfigError } from '../errors.js';
 import type { StoreOps } from '../store/types.js';
 import { ImsError } from './errors.js';
@@ -87,5 +88,10 @@ export async function setPublicUrl(
   const current = parsePublicUrl(url);
   const previous = await readPublicUrl(store);
   await store.putRecord(NS.meta, RECORD_KEY, current.url);
+  await audit({
+    type: 'config.changed',
+    target: 'ims.publicUrl',
+    details: { ...(previous ? { previous: previous.url } : {}), current: current.url },
+  });
   return { previous, current };
 }

@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import type { Store, StoreOps } from '../store/types.js';
 import { ACCESS_TOKEN_LIFETIME_MS } from './access-token.js';
 import { ImsError } from './errors.js';
@@ -47,6 +48,12 @@ export async function revokeAccessToken(
     typeof check.claims['jti'] === 'string'
   ) {
     await revokeTokenId(store, check.claims['jti'], Number(check.claims['exp']) * 1000);
+    await audit({
+      type: 'token.revoked',
+      actor: integration.clientId,
+      target: String(check.claims['user_id'] ?? integration.clientId),
+      details: { kind: 'access', jti: check.claims['jti'], client_id: integration.clientId },
+    });
   }
 }
 
@@ -69,6 +76,7 @@ export async function revokeIntegration(
       expiresAt: now + ACCESS_TOKEN_LIFETIME_MS + SKEW_MS,
     });
   });
+  await audit({ type: 'credentials.revoked', target: clientId });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import type { Store } from '../store/types.js';
 import { DEV_TOKEN_NS, type DevTokenRecord } from './dev-token.js';
 import { ImsError } from './errors.js';
@@ -44,10 +45,22 @@ export async function revokeDevTokens(
   if (target.user !== undefined) {
     const live = (await listDevTokens(store, target.user)).filter((t) => !t.revoked);
     await revokeUserTokens(store, target.user);
+    await audit({
+      type: 'token.revoked',
+      target: target.user,
+      details: { kind: 'dev', user: target.user, revoked: live.length },
+    });
     return { revoked: live.length };
   }
   const token = (await listDevTokens(store)).find((t) => t.jti === target.jti);
   if (!token) throw new ImsError('not_found', 'no live development token with this id', 404);
-  if (!token.revoked) await revokeTokenId(store, token.jti, token.expiresAt);
+  if (!token.revoked) {
+    await revokeTokenId(store, token.jti, token.expiresAt);
+    await audit({
+      type: 'token.revoked',
+      target: token.user,
+      details: { kind: 'dev', jti: token.jti, revoked: 1 },
+    });
+  }
   return { revoked: token.revoked ? 0 : 1 };
 }

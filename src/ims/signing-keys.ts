@@ -4,6 +4,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
+import { audit } from '../audit/record.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { protect } from '../crypto/protect.js';
 import { unprotect } from '../crypto/unprotect.js';
@@ -106,6 +107,11 @@ export async function rotateSigningKey(
     activeFrom: new Date(activeFrom).toISOString(),
   };
   await store.putRecord(NS.signingKey, kid, { ...record });
+  await audit({
+    type: 'signing-key.rotated',
+    target: kid,
+    details: { alg, activeFrom: record.activeFrom },
+  });
   return { kid, activeFrom };
 }
 

@@ -1,3 +1,4 @@
+import { audit } from '../audit/record.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { protect } from '../crypto/protect.js';
 import { isProtected } from '../crypto/protected-format.js';
@@ -73,7 +74,7 @@ export async function saveProtectedConfig(
     }
   }
   const path = configPath(kind, name);
-  return ctx.store.transaction(async (tx) => {
+  const result = await ctx.store.transaction(async (tx) => {
     const { node, created } = await ensureNode(tx, path, spec.nodeType, 'sling:Folder');
     const properties: Record<string, Json> = { ...node.properties };
     for (const [field, value] of sealed) properties[field] = toStored(stringProperty(value));
@@ -90,4 +91,12 @@ export async function saveProtectedConfig(
     await tx.putNode({ ...node, properties });
     return { created, path };
   });
+  // Which fields changed, never their values: some are secrets.
+  await audit({
+    type: 'config.changed',
+    actor: actor.userId,
+    target: path,
+    details: { kind, name, fields: [...values.keys()], created: result.created },
+  });
+  return result;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { audit } from '../audit/record.js';
 import type { Role } from '../config/defaults.js';
 import { writeAce } from './acl/modify-ace.js';
 import type { RepositoryContext } from './context.js';
@@ -63,5 +64,13 @@ export async function bootstrapRepository(
     return true;
   });
   ctx.access.invalidate();
+  if (created) {
+    await audit({ type: 'user.created', target: ADMIN_ID, details: { initialization: true } });
+    await audit({
+      type: 'group.created',
+      target: ADMINISTRATORS,
+      details: { initialization: true, members: [ADMIN_ID] },
+    });
+  }
   return { created, generatedPassword: created ? generated : undefined };
 }

@@ -1,4 +1,8 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { AuditLog } from '../audit/log.js';
+import { openServerAuditLog } from '../audit/open.js';
+import { runAudited } from '../audit/record.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
@@ -23,6 +27,8 @@ export interface RunningIms {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly keys: KeyringHolder;
+  /** Where the IMS records security events. */
+  readonly audit: AuditLog;
   /** Where this process listens. */
   readonly url: string;
   /** The deployment's public URL (issuer, imsEndpoint), the same for every IMS process of the store. */
@@ -47,6 +53,9 @@ export async function startIms(
   });
   const store = await openStore(config.db);
   let app: FastifyInstance | undefined;
+  const auditLog = openServerAuditLog(config, store, (err) =>
+    app?.log.warn({ err: String(err) }, 'audit log not written'),
+  );
   try {
     const location = { cryptoDir: cryptoDirOf(config.data), store };
     const keys = new KeyringHolder(
@@ -68,10 +77,8 @@ export async function startIms(
         .catch((err) => app?.log.warn({ err: String(err) }, 'signing keys not refreshed'));
     }, SIGNING_KEY_REFRESH_MS);
     refresh.unref();
-    const admin = await ensureImsAdmin(
-      store,
-      config.adminPassword,
-      config.security.passwordHashCost,
+    const admin = await runAudited({ log: auditLog, command: 'system' }, () =>
+      ensureImsAdmin(store, config.adminPassword, config.security.passwordHashCost),
     );
     // One public URL (issuer, imsEndpoint) per deployment: the configured or recorded one is known
     // now; on a new store without a configured one, it is where this process ends up listening.
@@ -97,6 +104,7 @@ export async function startIms(
       signingKeys: () => signing.published(),
       health: [storeCheck(store), cryptoCheck(keys)],
       keys,
+      audit: auditLog,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     let known: () => void = () => {};
@@ -105,7 +113,9 @@ export async function startIms(
     });
     // Only between listening and recording the URL on a new store: requests wait for it.
     if (!publicUrl) app.addHook('onRequest', async () => (publicUrl ? undefined : knownNow));
+    app.addHook('onClose', () => auditLog.close());
     const url = await listen(app, config, options.listen !== false);
+    if (url) auditLog.options.instance = `${hostname()}:${new URL(url).port}`;
     if (!publicUrl) {
       publicUrl = (await resolvePublicUrl(store, url || baseUrlOf(config), false)).publicUrl;
       known();
@@ -120,6 +130,7 @@ export async function startIms(
       app: running,
       store,
       keys,
+      audit: auditLog,
       url,
       publicUrl,
       generatedAdminPassword: admin.generatedPassword,
@@ -132,6 +143,7 @@ export async function startIms(
     };
   } catch (err) {
     await app?.close().catch(() => {});
+    await auditLog.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }

@@ -1,4 +1,8 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { AuditLog } from '../audit/log.js';
+import { openServerAuditLog } from '../audit/open.js';
+import { runAudited } from '../audit/record.js';
 import { basicHandler } from '../auth/authenticate.js';
 import { bearerHandler } from '../auth/bearer/handler.js';
 import { JwksCache } from '../auth/bearer/jwks-cache.js';
@@ -28,6 +32,8 @@ export interface RunningInstance {
   readonly ctx: RepositoryContext;
   readonly bootstrap: BootstrapResult;
   readonly keys: KeyringHolder;
+  /** Where the instance records security events. */
+  readonly audit: AuditLog;
   /** Base URL, e.g. `http://127.0.0.1:4502`. */
   readonly url: string;
   close(): Promise<void>;
@@ -51,6 +57,9 @@ export async function startInstance(
   });
   const store = await openStore(config.db);
   let app: FastifyInstance | undefined;
+  const auditLog = openServerAuditLog(config, store, (err) =>
+    app?.log.warn({ err: String(err) }, 'audit log not written'),
+  );
   try {
     const ctx = createRepositoryContext(store, {
       passwordHashCost: config.security.passwordHashCost,
@@ -63,10 +72,9 @@ export async function startInstance(
       location,
       await loadKeyring(location, { initialize: config.crypto.keyStorage }),
     );
-    const bootstrap = await bootstrapRepository(ctx, {
-      role: config.role,
-      adminPassword: config.adminPassword,
-    });
+    const bootstrap = await runAudited({ log: auditLog, command: 'system' }, () =>
+      bootstrapRepository(ctx, { role: config.role, adminPassword: config.adminPassword }),
+    );
     const revocations = config.ims.url
       ? new RevocationPoller(config.ims.url, (err) =>
           app?.log.warn({ err: String(err) }, 'IMS revocation list not refreshed'),
@@ -106,6 +114,7 @@ export async function startInstance(
         imsConfigCheck(keys),
       ],
       keys,
+      audit: auditLog,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     const purge = setInterval(() => {
@@ -115,8 +124,10 @@ export async function startInstance(
     app.addHook('onClose', async () => {
       clearInterval(purge);
       revocations?.stop();
+      await auditLog.close();
     });
     const url = await listen(app, config, options.listen !== false);
+    if (url) auditLog.options.instance = `${hostname()}:${new URL(url).port}`;
     const running = app;
     return {
       app: running,
@@ -124,6 +135,7 @@ export async function startInstance(
       ctx,
       bootstrap,
       keys,
+      audit: auditLog,
       url,
       close: async () => {
         await running.close();
@@ -132,6 +144,7 @@ export async function startInstance(
     };
   } catch (err) {
     await app?.close().catch(() => {});
+    await auditLog.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }

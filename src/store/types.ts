@@ -50,6 +50,13 @@ export interface RecordOptions {
   readonly expiresAt?: number | undefined;
 }
 
+export interface ListOptions {
+  readonly prefix?: string | undefined;
+  /** Only keys that sort after this one (by code point, as the keys' order). */
+  readonly after?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
 /** Operations available both on the store and on a transaction handle. */
 export interface StoreOps {
   getNode(path: string): Promise<NodeRecord | undefined>;
@@ -69,8 +76,11 @@ export interface StoreOps {
   deleteTree(path: string): Promise<number>;
 
   getRecord(ns: string, key: string): Promise<StoredRecord | undefined>;
-  /** Live records of a namespace whose key starts with `prefix`, in key order. */
-  listRecords(ns: string, options?: { prefix?: string; limit?: number }): Promise<StoredRecord[]>;
+  /**
+   * Live records of a namespace whose key starts with `prefix` (and, with `after`, sorts after
+   * it: to page through a namespace), in key order, at most `limit`.
+   */
+  listRecords(ns: string, options?: ListOptions): Promise<StoredRecord[]>;
   /** Creates or replaces a record. */
   putRecord(ns: string, key: string, value: Json, options?: RecordOptions): Promise<void>;
   /**

@@ -162,6 +162,13 @@ export function storeContract(name: string, harness: () => StoreHarness | undefi
         expect(await keys('a_')).toEqual(['a_2']);
         expect(await keys('')).toEqual(['a', 'a%0', 'a%1', 'a_2', 'ab', 'a\uffff', 'b']);
         expect((await store.listRecords('ns', { prefix: 'a', limit: 2 })).length).toBe(2);
+        // Paging: keys after the last one seen, with or without a prefix.
+        const pageAfter = async (key: string, prefix?: string) =>
+          (await store.listRecords('ns', { after: key, prefix, limit: 3 })).map((r) => r.key);
+        expect(await pageAfter('a%1')).toEqual(['a_2', 'ab', 'a\uffff']);
+        expect(await pageAfter('a\uffff')).toEqual(['b']);
+        expect(await pageAfter('a_2', 'a')).toEqual(['ab', 'a\uffff']);
+        expect(await pageAfter('b')).toEqual([]);
         expect(await store.deleteRecords('ns', { prefix: 'a%' })).toBe(2);
         expect(await keys('a%')).toEqual([]);
       });

@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import type { KeyringHolder } from '../../crypto/holder.js';
 import { LatchkeyError } from '../../errors.js';
 import type { RepositoryContext } from '../../repository/context.js';
@@ -33,13 +34,17 @@ export class TokenRefusedError extends LatchkeyError {
   }
 }
 
-/** Issues a token of the configured kind (encapsulated or stateful) and its cookie. */
+/**
+ * Issues a token of the configured kind (encapsulated or stateful) and its cookie. `renewal`: it
+ * replaces a token past half of its life.
+ */
 export async function issueToken(
   services: TokenServices,
   settings: TokenSettings,
   userId: string,
   now: number,
   address: string | undefined,
+  renewal = false,
 ): Promise<string> {
   const value = settings.encapsulated
     ? issueEncapsulated(services.keys.keyring, userId, now, settings.expirationMs)
@@ -49,6 +54,17 @@ export async function issueToken(
         maxPerUser: services.maxPerUser,
         ...(address ? { boundAddress: address } : {}),
       });
+  await audit({
+    type: 'token.issued',
+    actor: userId,
+    target: userId,
+    details: {
+      kind: 'login',
+      format: settings.encapsulated ? 'encapsulated' : 'stateful',
+      expiresAt: new Date(now + settings.expirationMs).toISOString(),
+      ...(renewal ? { renewal: true } : {}),
+    },
+  });
   return tokenCookie(value, { sameSite: settings.sameSite, secure: services.secure });
 }
 
@@ -140,7 +156,10 @@ export function tokenHandler(services: TokenServices): AuthHandler {
       await extendStateful(services.ctx, statefulPath, now, settings.expirationMs);
       return { subject };
     }
-    return { subject, setCookie: await issueToken(services, settings, userId, now, undefined) };
+    return {
+      subject,
+      setCookie: await issueToken(services, settings, userId, now, undefined, true),
+    };
   };
 
   return ({ cookie, remoteAddress }) => {

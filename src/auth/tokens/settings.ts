@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { LatchkeyError } from '../../errors.js';
 import { ensureNode } from '../../repository/ensure-node.js';
 import { fromStored, type PropertyType, toStored } from '../../repository/properties.js';
@@ -141,7 +142,18 @@ export class TokenSettingsCache {
       await tx.putNode({ ...node, properties: { ...node.properties, ...properties } });
     });
     this.#loadedAt = Number.NEGATIVE_INFINITY;
-    return this.get();
+    const settings = await this.get();
+    await audit({
+      type: 'config.changed',
+      target: TOKEN_PID,
+      details: {
+        changed: Object.keys(properties),
+        'token.encapsulated': settings.encapsulated,
+        'token.expiration': settings.expirationMs,
+        'token.samesite.cookie.attr': settings.sameSite,
+      },
+    });
+    return settings;
   }
 
   /** The PID's current properties, as the Felix console's JSON shows them. */

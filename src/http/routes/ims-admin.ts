@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { setAuditActor } from '../../audit/record.js';
 import { parseBasic } from '../../auth/basic.js';
 import { type CredentialThrottle, throttledCheck } from '../../auth/throttle.js';
 import { UnauthorizedError } from '../../errors.js';
@@ -43,6 +44,7 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
         authenticateImsAdmin(deps.store, basic.user, basic.password, deps.passwordHashCost),
       ));
     if (!ok) throw new UnauthorizedError('IMS administrator credentials required');
+    setAuditActor(basic.user);
   };
 
   app.post(

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { signIn } from '../../auth/sign-in.js';
+import { signOut } from '../../auth/sign-out.js';
 import type { CredentialThrottle } from '../../auth/throttle.js';
-import { clearedTokenCookie, readCookie, TOKEN_COOKIE } from '../../auth/tokens/cookie.js';
+import { readCookie, TOKEN_COOKIE } from '../../auth/tokens/cookie.js';
 import type { TokenServices } from '../../auth/tokens/handler.js';
-import { revokeStateful, verifyStateful } from '../../auth/tokens/stateful.js';
 import { userPath } from '../../repository/users/paths.js';
 import { assertSameOrigin } from '../csrf.js';
 import { field, readForm } from '../read-form.js';
@@ -54,15 +54,7 @@ export function loginRoutes(
     reply: FastifyReply,
   ) => {
     const token = readCookie(request.headers.cookie, TOKEN_COOKIE);
-    if (token) {
-      const r = await verifyStateful(tokens.ctx, token, Date.now(), request.ip);
-      if (r.ok) await revokeStateful(tokens.ctx, token);
-    }
-    const settings = await tokens.settings.get();
-    reply.header(
-      'set-cookie',
-      clearedTokenCookie({ sameSite: settings.sameSite, secure: tokens.secure }),
-    );
+    reply.header('set-cookie', await signOut(tokens, token, request.subject, request.ip));
     const target = safeRedirect(request.query.resource);
     if (target) return reply.code(302).header('location', target).send();
     return reply.send({ loggedOut: true });

@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { LatchkeyError, NotFoundError } from '../../errors.js';
 import type { Json } from '../../store/types.js';
 import type { RepositoryContext } from '../context.js';
@@ -23,4 +24,10 @@ export async function deleteAces(
     else await tx.putRecord(ACL_NS, path, next as unknown as Json);
   });
   ctx.access.invalidate();
+  await audit({
+    type: 'acl.changed',
+    actor: actor.userId,
+    target: path,
+    details: { removed: [...principals] },
+  });
 }

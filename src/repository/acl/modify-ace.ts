@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { LatchkeyError } from '../../errors.js';
 import type { Json, StoreOps } from '../../store/types.js';
 import type { RepositoryContext } from '../context.js';
@@ -83,4 +84,13 @@ export async function modifyAce(
     await writeAce(tx, path, principal, changes);
   });
   ctx.access.invalidate();
+  await audit({
+    type: 'acl.changed',
+    actor: actor.userId,
+    target: path,
+    details: {
+      principal,
+      ...Object.fromEntries([...changes].map(([privilege, change]) => [privilege, change])),
+    },
+  });
 }

@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { LatchkeyError, NotFoundError } from '../../errors.js';
 import type { RepositoryContext } from '../context.js';
 import { stringProperty, toStored } from '../properties.js';
@@ -33,4 +34,5 @@ export async function changePassword(
     );
   });
   ctx.access.invalidate();
+  await audit({ type: 'user.password-changed', actor: actor.userId, target: userId });
 }

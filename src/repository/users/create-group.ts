@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { LatchkeyError } from '../../errors.js';
 import type { RepositoryContext } from '../context.js';
 import { stringProperty, toStored } from '../properties.js';
@@ -30,5 +31,11 @@ export async function createGroup(
     await putAuthorizable(tx, 'group', id, { 'rep:members': toStored(stringProperty(members)) });
   });
   ctx.access.invalidate();
+  await audit({
+    type: 'group.created',
+    actor: actor.userId,
+    target: id,
+    details: members.length ? { members } : {},
+  });
   return { id, path };
 }

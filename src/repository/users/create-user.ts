@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { ConflictError, LatchkeyError } from '../../errors.js';
 import type { Json, StoreOps } from '../../store/types.js';
 import { writeAce } from '../acl/modify-ace.js';
@@ -76,6 +77,15 @@ export async function createUser(
     for (const g of user.groups ?? []) await addMember(tx, g, id);
   });
   ctx.access.invalidate();
+  await audit({
+    type: 'user.created',
+    actor: actor.userId,
+    target: id,
+    details: {
+      ...(user.system ? { system: true } : {}),
+      ...(user.groups?.length ? { groups: [...user.groups] } : {}),
+    },
+  });
   return { id, path };
 }
 

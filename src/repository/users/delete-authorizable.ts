@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import { ACL_NS } from '../acl/types.js';
 import type { RepositoryContext } from '../context.js';
@@ -18,7 +19,7 @@ export async function deleteAuthorizable(
   path: string,
 ): Promise<string> {
   requireAdmin(actor, 'deleting users and groups');
-  const id = await ctx.store.transaction(async (tx) => {
+  const { id, user } = await ctx.store.transaction(async (tx) => {
     const node = await tx.getNode(path);
     if (!node || !isAuthorizable(node)) throw new NotFoundError('no user or group at this path');
     const id = readString(node.properties, 'rep:authorizableId') ?? '';
@@ -42,8 +43,9 @@ export async function deleteAuthorizable(
         },
       });
     }
-    return id;
+    return { id, user: USER_TYPES.has(node.primaryType) };
   });
   ctx.access.invalidate();
+  await audit({ type: user ? 'user.deleted' : 'group.deleted', actor: actor.userId, target: id });
   return id;
 }

@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { RepositoryContext } from '../context.js';
 import { stringProperty, toStored } from '../properties.js';
@@ -29,4 +30,9 @@ export async function disableUser(
     else await endSessionsIn(tx, { ...user, properties }, Date.now());
   });
   ctx.access.invalidate();
+  await audit(
+    reason === ''
+      ? { type: 'user.enabled', actor: actor.userId, target: userId }
+      : { type: 'user.disabled', actor: actor.userId, target: userId, details: { reason } },
+  );
 }

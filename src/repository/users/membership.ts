@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { LatchkeyError } from '../../errors.js';
 import type { StoreOps } from '../../store/types.js';
 import type { RepositoryContext } from '../context.js';
@@ -47,4 +48,10 @@ export async function updateMembership(
     });
   });
   ctx.access.invalidate();
+  await audit({
+    type: 'group.members-changed',
+    actor: actor.userId,
+    target: groupId,
+    details: { added: [...change.add], removed: [...change.remove] },
+  });
 }

@@ -1,3 +1,4 @@
+import { audit } from '../../audit/record.js';
 import { NotFoundError } from '../../errors.js';
 import type { Json, NodeRecord, StoreOps } from '../../store/types.js';
 import type { RepositoryContext } from '../context.js';
@@ -65,4 +66,5 @@ export async function endSessions(
     await endSessionsIn(tx, user, now);
   });
   ctx.access.invalidate();
+  await audit({ type: 'user.sessions-ended', actor: actor.userId, target: userId });
 }

@@ -3,6 +3,7 @@ import { StoreError } from '../../errors.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
   Json,
+  ListOptions,
   NodeRecord,
   RecordOptions,
   Store,
@@ -126,7 +127,7 @@ export class PostgresStore implements Store {
   getRecord(ns: string, key: string) {
     return this.#ops.getRecord(ns, key);
   }
-  listRecords(ns: string, options?: { prefix?: string; limit?: number }) {
+  listRecords(ns: string, options?: ListOptions) {
     return this.#ops.listRecords(ns, options);
   }
   putRecord(ns: string, key: string, value: Json, options?: RecordOptions) {
@@ -269,14 +270,22 @@ class PostgresOps implements StoreOps {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  async listRecords(ns: string, options: { prefix?: string; limit?: number } = {}) {
+  async listRecords(ns: string, options: ListOptions = {}) {
     const prefix = options.prefix ?? '';
     const { rows } = await this.#q<RecordRow>(
       `SELECT ns, key, value, expires_at FROM lk_records
        WHERE ns = $1 AND key >= $2 AND ($3::text IS NULL OR key < $3)
+         AND ($6::text IS NULL OR key > $6)
          AND (expires_at IS NULL OR expires_at > $4)
        ORDER BY key LIMIT $5`,
-      [ns, prefix, prefixUpperBound(prefix) ?? null, this.#clock(), options.limit ?? null],
+      [
+        ns,
+        prefix,
+        prefixUpperBound(prefix) ?? null,
+        this.#clock(),
+        options.limit ?? null,
+        options.after ?? null,
+      ],
     );
     return rows.map(toRecord);
   }

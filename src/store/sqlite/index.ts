@@ -6,6 +6,7 @@ import { secureStoreFiles, warnRepairs } from '../../fs/secure-folder.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
   Json,
+  ListOptions,
   NodeRecord,
   RecordOptions,
   Store,
@@ -98,7 +99,7 @@ export class SqliteStore implements Store {
   getRecord(ns: string, key: string) {
     return this.#run(() => this.#ops.getRecord(ns, key));
   }
-  listRecords(ns: string, options?: { prefix?: string; limit?: number }) {
+  listRecords(ns: string, options?: ListOptions) {
     return this.#run(() => this.#ops.listRecords(ns, options));
   }
   putRecord(ns: string, key: string, value: Json, options?: RecordOptions) {
@@ -268,12 +269,12 @@ class SqliteOps implements StoreOps {
     return row ? toRecord(row) : undefined;
   }
 
-  async listRecords(ns: string, options: { prefix?: string; limit?: number } = {}) {
+  async listRecords(ns: string, options: ListOptions = {}) {
     const prefix = options.prefix ?? '';
     const upper = prefixUpperBound(prefix);
     const rows = this.#q(
       `SELECT ns, key, value, expires_at FROM lk_records
-       WHERE ns = ? AND key >= ? AND (? IS NULL OR key < ?)
+       WHERE ns = ? AND key >= ? AND (? IS NULL OR key < ?) AND (? IS NULL OR key > ?)
          AND (expires_at IS NULL OR expires_at > ?)
        ORDER BY key LIMIT ?`,
     ).all(
@@ -281,6 +282,8 @@ class SqliteOps implements StoreOps {
       prefix,
       upper ?? null,
       upper ?? null,
+      options.after ?? null,
+      options.after ?? null,
       this.#clock(),
       options.limit ?? -1,
     ) as RecordRow[];
