@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,28 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** The README's screenshots (`docs/`), rewritten only by `npm run screenshots`. */
+export const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+
+/**
+ * A screenshot for the README: the top of the page in a 900×700 window (small files). Saved
+ * under test-artifacts/ on every run, and to docs/ when `SCREENSHOTS_TO_DOCS=1`
+ * (`npm run screenshots`), so that a test run leaves the checkout as it was.
+ */
+export async function docsScreenshot(page: Page, name: string): Promise<string> {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 900, height: 700 });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  if (process.env['SCREENSHOTS_TO_DOCS'] === '1') {
+    mkdirSync(DOCS, { recursive: true });
+    copyFileSync(file, join(DOCS, `${name}.png`));
+  }
+  if (before) await page.setViewportSize(before);
   return file;
 }
 
