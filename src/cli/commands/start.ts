@@ -46,6 +46,7 @@ export function startCommand(program: Command) {
             role: 'author',
             data: opts['data'],
             port: opts['port'],
+            adminPassword,
             'ims.url': ims.url,
             environment: 'p1-e1',
           },
