@@ -315,7 +315,8 @@ function readConfigFile(file: string): Map<string, unknown> {
   const walk = (obj: Record<string, unknown>, prefix: string) => {
     for (const [key, value] of Object.entries(obj)) {
       const name = prefix + key;
-      if (name in OPTIONS) out.set(name, value);
+      // Own names only: `constructor` or `__proto__` is an unknown option, not Object's.
+      if (Object.hasOwn(OPTIONS, name)) out.set(name, value);
       else if (isPlainObject(value) && Object.keys(OPTIONS).some((o) => o.startsWith(`${name}.`))) {
         walk(value, `${name}.`);
       } else {

@@ -95,14 +95,15 @@ export async function revokeUserTokens(
 
 export async function readRevocations(store: StoreOps): Promise<RevocationList> {
   const jtis: string[] = [];
-  const clients: Record<string, number> = {};
-  const users: Record<string, number> = {};
+  // Maps, made own properties at the end: an id such as `__proto__` is kept like any other.
+  const clients = new Map<string, number>();
+  const users = new Map<string, number>();
   for (const r of await store.listRecords(REVOCATION_NS)) {
     if (r.key.startsWith('jti:')) jtis.push(r.key.slice(4));
-    else if (r.key.startsWith('client:')) clients[r.key.slice(7)] = Number(r.value);
-    else if (r.key.startsWith('user:')) users[r.key.slice(5)] = Number(r.value);
+    else if (r.key.startsWith('client:')) clients.set(r.key.slice(7), Number(r.value));
+    else if (r.key.startsWith('user:')) users.set(r.key.slice(5), Number(r.value));
   }
-  return { jtis, clients, users };
+  return { jtis, clients: Object.fromEntries(clients), users: Object.fromEntries(users) };
 }
 
 /** When a token was issued, in ms: IMS's `created_at` (ms), else `iat` (s). */

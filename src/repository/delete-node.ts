@@ -5,6 +5,7 @@ import type { RepositoryContext } from './context.js';
 import { isSameOrDescendant, parentPath } from './path.js';
 import { assertWritable } from './post-node.js';
 import type { Subject } from './subject.js';
+import { holdsProtectedPath } from './system-paths.js';
 
 /**
  * `:operation=delete`: removes a node, its subtree and the access-control lists stored there.
@@ -18,7 +19,8 @@ import type { Subject } from './subject.js';
  *   `/content` from `/`);
  * - `jcr:modifyAccessControl` on every removed node that carries an ACL: removing it removes
  *   those entries (the ACL that granted her write included).
- * Refused whole (403, nothing changed) otherwise. Only nodes that carry an ACL of their own can
+ * Refused whole (403, nothing changed) otherwise. A system root and every node that holds one
+ * (`/`, `/etc`, `/conf`: see system-paths.ts) are never deleted, by administrators neither. Only nodes that carry an ACL of their own can
  * be decided differently from the node named (every other node inherits its nearest such
  * ancestor's decision), so those are the nodes checked: one check per ACL in the subtree.
  */
@@ -28,6 +30,12 @@ export async function deleteNode(
   path: string,
 ): Promise<void> {
   await assertWritable(ctx, subject, path);
+  // `/etc` holds the keys (`/etc/key`), `/conf` latchkey's configurations: whoever asks.
+  if (holdsProtectedPath(path)) {
+    throw new ForbiddenError(
+      `${path} holds system nodes and cannot be deleted; nothing was deleted`,
+    );
+  }
   const snapshot = await ctx.access.get();
   const allowed = (p: string, privilege: Privilege) => isAllowed(snapshot, subject, p, privilege);
   // Write without read on the node itself is no licence to remove what one cannot see.

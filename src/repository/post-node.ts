@@ -3,17 +3,10 @@ import type { Json } from '../store/types.js';
 import { isAllowed } from './acl/evaluate.js';
 import type { RepositoryContext } from './context.js';
 import { ensureNode } from './ensure-node.js';
-import { isSameOrDescendant } from './path.js';
 import { setOwn, toStored } from './properties.js';
 import type { NodeChanges } from './sling-post-form.js';
 import type { Subject } from './subject.js';
-
-/**
- * Where Sling POST may not write: users and groups change only through the user admin, keys
- * only through the keys commands, latchkey's own configurations (token handler, protected
- * configurations) only through their consoles, whatever an ACL grants.
- */
-const PROTECTED_ROOTS = ['/home', '/etc/key', '/conf/latchkey'];
+import { isProtectedPath } from './system-paths.js';
 
 export interface PostResult {
   readonly created: boolean;
@@ -26,7 +19,8 @@ export async function assertWritable(
   subject: Subject,
   path: string,
 ): Promise<void> {
-  if (path === '/' || PROTECTED_ROOTS.some((r) => isSameOrDescendant(path, r))) {
+  // The system roots (see system-paths.ts) are latchkey's own, whatever an ACL grants.
+  if (isProtectedPath(path)) {
     throw new ForbiddenError(`${path === '/' ? 'the root node' : path} cannot be changed this way`);
   }
   const snapshot = await ctx.access.get();
