@@ -1,3 +1,4 @@
+import { announce, CHANGE } from '../farm/changes.js';
 import type { Keyring } from './keyring.js';
 import { type KeyLocation, loadKeyring } from './load-keyring.js';
 
@@ -19,8 +20,13 @@ export class KeyringHolder {
     return this.#keyring;
   }
 
-  async reload(): Promise<Keyring> {
+  /**
+   * Re-reads the keys; unless `announce` is false (the reload answers another process's event),
+   * tells every process sharing the store to re-read theirs (keys kept in the repository).
+   */
+  async reload(options: { announce?: boolean } = {}): Promise<Keyring> {
     this.#keyring = await loadKeyring(this.location, { initialize: false });
+    if (options.announce !== false) await announce(this.location.store, CHANGE.keys);
     return this.#keyring;
   }
 }

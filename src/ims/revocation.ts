@@ -1,4 +1,5 @@
 import { audit } from '../audit/record.js';
+import { announce, CHANGE } from '../farm/changes.js';
 import type { Store, StoreOps } from '../store/types.js';
 import { ACCESS_TOKEN_LIFETIME_MS } from './access-token.js';
 import { ImsError } from './errors.js';
@@ -22,14 +23,15 @@ export interface RevocationList {
   readonly users: Readonly<Record<string, number>>;
 }
 
-export async function revokeTokenId(
-  store: StoreOps,
-  jti: string,
-  expiresAtMs: number,
-): Promise<void> {
+/**
+ * Every revocation is announced on the store's change channel: instances sharing the database
+ * re-read the list at once (see `auth/bearer/revocations.ts`), the others at their next poll.
+ */
+export async function revokeTokenId(store: Store, jti: string, expiresAtMs: number): Promise<void> {
   await store.putRecord(REVOCATION_NS, `jti:${jti}`, Date.now(), {
     expiresAt: expiresAtMs + SKEW_MS,
   });
+  await announce(store, CHANGE.revocation, `jti:${jti}`);
 }
 
 /**
@@ -38,7 +40,7 @@ export async function revokeTokenId(
  * token, an expired, unknown or malformed one) is left alone and answered the same way.
  */
 export async function revokeAccessToken(
-  store: StoreOps,
+  store: Store,
   integration: Integration,
   check: TokenCheck,
 ): Promise<void> {
@@ -59,7 +61,8 @@ export async function revokeAccessToken(
 
 /**
  * Revokes an integration: its secret and certificates stop working at once, and every token
- * issued to it so far is revoked (on this IMS at once, on instances at their next poll).
+ * issued to it so far is revoked (on this IMS at once, on instances sharing the database within
+ * a second, on the others at their next poll).
  */
 export async function revokeIntegration(
   store: Store,
@@ -76,21 +79,23 @@ export async function revokeIntegration(
       expiresAt: now + ACCESS_TOKEN_LIFETIME_MS + SKEW_MS,
     });
   });
+  await announce(store, CHANGE.revocation, `client:${clientId}`);
   await audit({ type: 'credentials.revoked', target: clientId });
 }
 
 /**
  * Revokes every token issued so far for an IMS user (its development tokens): on this IMS at
- * once, on instances at their next poll. Tokens issued afterwards are good.
+ * once, on instances sharing the database within a second, on the others at their next poll. Tokens issued afterwards are good.
  */
 export async function revokeUserTokens(
-  store: StoreOps,
+  store: Store,
   userId: string,
   now = Date.now(),
 ): Promise<void> {
   await store.putRecord(REVOCATION_NS, `user:${userId}`, now, {
     expiresAt: now + ACCESS_TOKEN_LIFETIME_MS + SKEW_MS,
   });
+  await announce(store, CHANGE.revocation, `user:${userId}`);
 }
 
 export async function readRevocations(store: StoreOps): Promise<RevocationList> {

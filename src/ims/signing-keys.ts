@@ -8,6 +8,7 @@ import { audit } from '../audit/record.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { protect } from '../crypto/protect.js';
 import { unprotect } from '../crypto/unprotect.js';
+import { announce, CHANGE } from '../farm/changes.js';
 import type { Store } from '../store/types.js';
 import { NS } from './model.js';
 
@@ -107,6 +108,7 @@ export async function rotateSigningKey(
     activeFrom: new Date(activeFrom).toISOString(),
   };
   await store.putRecord(NS.signingKey, kid, { ...record });
+  await announce(store, CHANGE.signingKeys, kid);
   await audit({
     type: 'signing-key.rotated',
     target: kid,

@@ -63,7 +63,7 @@ export async function bootstrapRepository(
     }
     return true;
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   if (created) {
     await audit({ type: 'user.created', target: ADMIN_ID, details: { initialization: true } });
     await audit({

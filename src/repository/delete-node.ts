@@ -66,5 +66,5 @@ export async function deleteNode(
     await tx.deleteRecord(ACL_NS, path);
     await tx.deleteRecords(ACL_NS, { prefix: `${path}/` });
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
 }

@@ -6,6 +6,8 @@ import { runAudited } from '../audit/record.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
+import { CHANGE } from '../farm/changes.js';
+import { followChanges } from '../farm/follow.js';
 import { cryptoCheck } from '../health/crypto-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildImsApp } from '../http/ims-app.js';
@@ -113,7 +115,28 @@ export async function startIms(
     });
     // Only between listening and recording the URL on a new store: requests wait for it.
     if (!publicUrl) app.addHook('onRequest', async () => (publicUrl ? undefined : knownNow));
-    app.addHook('onClose', () => auditLog.close());
+    // A rotation made by the CLI or another IMS process of the store is announced: pick it up now.
+    const log = app.log;
+    const unfollow = followChanges(
+      store,
+      {
+        [CHANGE.signingKeys]: () => {
+          signing
+            .refresh()
+            .catch((err) => log.warn({ err: String(err) }, 'signing keys not refreshed'));
+        },
+        [CHANGE.keys]: () => {
+          keys
+            .reload({ announce: false })
+            .catch((err) => log.warn({ err: String(err) }, 'keys not reloaded'));
+        },
+      },
+      { log },
+    );
+    app.addHook('onClose', () => {
+      unfollow();
+      return auditLog.close();
+    });
     const url = await listen(app, config, options.listen !== false);
     if (url) auditLog.options.instance = `${hostname()}:${new URL(url).port}`;
     if (!publicUrl) {

@@ -13,6 +13,8 @@ import { TokenSettingsCache } from '../auth/tokens/settings.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
+import { CHANGE } from '../farm/changes.js';
+import { followChanges } from '../farm/follow.js';
 import { secureDataFolder, warnRepairs } from '../fs/secure-folder.js';
 import { cryptoCheck } from '../health/crypto-check.js';
 import { imsConfigCheck, protectedConfigCheck } from '../health/protected-config-check.js';
@@ -117,12 +119,30 @@ export async function startInstance(
       audit: auditLog,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
+    // Other processes sharing the store (and the IMS, when its schema is in the same PostgreSQL
+    // database) announce their changes: drop what they made stale now, not at its time to live.
+    const log = app.log;
+    const unfollow = followChanges(
+      store,
+      {
+        [CHANGE.access]: () => ctx.access.drop(),
+        [CHANGE.tokenSettings]: () => tokens.settings.drop(),
+        [CHANGE.revocation]: () => void revocations?.pollSoon(),
+        [CHANGE.keys]: () => {
+          keys
+            .reload({ announce: false })
+            .catch((err) => log.warn({ err: String(err) }, 'keys not reloaded'));
+        },
+      },
+      { fromAnyStore: [CHANGE.revocation], log },
+    );
     const purge = setInterval(() => {
       store.purgeExpired().catch((err) => app?.log.warn({ err }, 'purging expired records failed'));
     }, PURGE_EVERY_MS);
     purge.unref();
     app.addHook('onClose', async () => {
       clearInterval(purge);
+      unfollow();
       revocations?.stop();
       await auditLog.close();
     });

@@ -25,6 +25,14 @@
  *    {@link Store.purgeExpired} has run. Nothing is ever dropped for lack of space.
  * 4. **Durability.** A resolved write has been committed (SQLite WAL with `synchronous=FULL`;
  *    PostgreSQL commit).
+ * 5. **Change events.** {@link Store.publish} tells every process subscribed to the store
+ *    ({@link Store.subscribe}) that something changed, so that caches are dropped without waiting
+ *    for their time to live. PostgreSQL: `NOTIFY` on the channel {@link CHANGE_CHANNEL}, received
+ *    over one dedicated connection per store, within milliseconds; a lost connection is reported,
+ *    re-opened with backoff and followed by a {@link RESYNC} event (anything may have changed
+ *    meanwhile). SQLite: a change table that every process on the file checks when the file's
+ *    `data_version` moves, at most {@link SQLITE_EVENT_POLL_MS} later. Events are hints, not
+ *    data: they may arrive twice, never carry a secret, and a subscriber re-reads the store.
  */
 
 /** A JSON value, as records and node properties are stored. */
@@ -96,12 +104,54 @@ export interface StoreOps {
   deleteRecords(ns: string, options: { prefix: string }): Promise<number>;
 }
 
+/** The PostgreSQL channel change events travel on (database-wide: every schema's events). */
+export const CHANGE_CHANNEL = 'latchkey_changes';
+/** How often an SQLite store looks for events published by other processes on its file. */
+export const SQLITE_EVENT_POLL_MS = 200;
+/** The event kind that says "anything may have changed" (after a lost notification connection). */
+export const RESYNC = 'resync';
+
+/** What changed: a kind (`user`, `acl`, `revocation`…) and a key within it (an id, a path). */
+export interface ChangeEvent {
+  readonly kind: string;
+  readonly key: string;
+}
+
+/** A change event as a subscriber receives it. */
+export interface ReceivedChange extends ChangeEvent {
+  /** When the publisher sent it (ms since the epoch, the publisher's clock). */
+  readonly publishedAt: number;
+  /**
+   * Whether it was published on this very store. PostgreSQL delivers the events of every schema
+   * of the database (`false` for the others): an instance learns its IMS's revocations when they
+   * share a database, each in its own schema.
+   */
+  readonly sameStore: boolean;
+  /** Whether this process published it (delivered at once, without a round trip). */
+  readonly local: boolean;
+}
+
+export interface SubscribeOptions {
+  /** The notification connection went down (`up: false`, with the reason) or came back. */
+  readonly onConnection?: (up: boolean, err?: unknown) => void;
+}
+
 export interface Store extends StoreOps {
   readonly backend: 'sqlite' | 'postgres';
   /** Runs `fn` atomically (see guarantee 1). Its result is returned once committed. */
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
   /** Physically removes expired records; returns how many. Visibility never depends on it. */
   purgeExpired(): Promise<number>;
+  /**
+   * Tells every subscriber of the store, in this and other processes, that `event` happened.
+   * Call it after the change committed. Resolves once the event is on its way to other processes.
+   */
+  publish(event: ChangeEvent): Promise<void>;
+  /**
+   * Calls `listener` for every change event (see guarantee 5) until the returned function is
+   * called. The listener must not throw.
+   */
+  subscribe(listener: (event: ReceivedChange) => void, options?: SubscribeOptions): () => void;
   /** Resolves when the backend answers a trivial query (health checks). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/index.js';
+import { RESYNC, type ReceivedChange } from '../../src/store/types.js';
 import { findPostgres, freshSchemaUrl } from '../helpers/postgres.js';
 import { storeContract } from './store.contract.js';
 
@@ -51,6 +53,70 @@ if (base) {
       expect(opened).not.toBe('blocked');
       if (opened !== 'blocked') await opened.close();
       await a.close();
+    });
+  });
+}
+
+if (base) {
+  describe('PostgreSQL change events', () => {
+    const until = async (check: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      return check();
+    };
+
+    it('delivers the events of another schema of the database, marked as such', async () => {
+      const one = freshSchemaUrl(base);
+      const two = freshSchemaUrl(base);
+      drops.push(one.drop, two.drop);
+      const a = await PostgresStore.open(one.url);
+      const b = await PostgresStore.open(two.url);
+      try {
+        const seen: ReceivedChange[] = [];
+        b.subscribe((e) => seen.push(e));
+        await new Promise((r) => setTimeout(r, 300));
+        await a.publish({ kind: 'revocation', key: 'client:x' });
+        expect(await until(() => seen.length === 1, 2000)).toBe(true);
+        expect(seen[0]).toMatchObject({ kind: 'revocation', sameStore: false, local: false });
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('reports a lost notification connection, reconnects and asks for a resync', async () => {
+      const fresh = freshSchemaUrl(base);
+      drops.push(fresh.drop);
+      const a = await PostgresStore.open(fresh.url);
+      const b = await PostgresStore.open(fresh.url);
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      try {
+        const listeners = async () =>
+          (
+            await admin.query<{ pid: number }>(
+              "SELECT pid FROM pg_stat_activity WHERE application_name = 'latchkey-changes'",
+            )
+          ).rows.map((r) => r.pid);
+        const before = new Set(await listeners());
+        const seen: ReceivedChange[] = [];
+        const states: boolean[] = [];
+        b.subscribe((e) => seen.push(e), { onConnection: (up) => states.push(up) });
+        expect(await until(() => states.includes(true), 3000)).toBe(true);
+        // The server drops the listening connection, as a restart or a network cut would.
+        const ours = (await listeners()).filter((pid) => !before.has(pid));
+        expect(ours).toHaveLength(1);
+        await admin.query('SELECT pg_terminate_backend($1)', [ours[0]]);
+        expect(await until(() => states.includes(false), 3000)).toBe(true);
+        expect(await until(() => seen.some((e) => e.kind === RESYNC), 5000)).toBe(true);
+        expect(states.at(-1)).toBe(true);
+        await a.publish({ kind: 'user', key: 'after' });
+        expect(await until(() => seen.some((e) => e.key === 'after'), 2000)).toBe(true);
+      } finally {
+        await admin.end();
+        await a.close();
+        await b.close();
+      }
     });
   });
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/types.js';
+import type { ReceivedChange, Store } from '../../src/store/types.js';
 
 export interface StoreHarness {
   /** Opens a store on the suite's shared backing storage with the given clock. */
@@ -281,6 +281,48 @@ export function storeContract(name: string, harness: () => StoreHarness | undefi
       store = await h().open(clock);
       expect((await store.getNode('/durable'))?.properties).toEqual({ v: 1 });
       expect((await store.getRecord('ns', 'durable'))?.value).toBe('yes');
+    });
+
+    describe('change events (guarantee 5)', () => {
+      const waitFor = async (events: ReceivedChange[], n: number, ms: number) => {
+        const until = Date.now() + ms;
+        while (events.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      };
+
+      it('delivers a published event to a subscriber of another connection within 1 s, and at once to the publisher', async () => {
+        const other = await openOther();
+        const remote: ReceivedChange[] = [];
+        const local: ReceivedChange[] = [];
+        other.subscribe((e) => remote.push(e));
+        store.subscribe((e) => local.push(e));
+        await new Promise((r) => setTimeout(r, 300)); // the subscription is in place
+        const sent = Date.now();
+        await store.publish({ kind: 'user', key: 'alice' });
+        expect(local).toEqual([
+          expect.objectContaining({ kind: 'user', key: 'alice', local: true, sameStore: true }),
+        ]);
+        await waitFor(remote, 1, 2000);
+        expect(remote).toEqual([
+          expect.objectContaining({ kind: 'user', key: 'alice', local: false, sameStore: true }),
+        ]);
+        expect(Date.now() - sent).toBeLessThan(1000);
+        expect(remote[0]!.publishedAt).toBeGreaterThanOrEqual(sent);
+      });
+
+      it('stops delivering once unsubscribed, and never delivers an event twice to one subscriber', async () => {
+        const other = await openOther();
+        const seen: ReceivedChange[] = [];
+        const stop = other.subscribe((e) => seen.push(e));
+        await new Promise((r) => setTimeout(r, 300));
+        await store.publish({ kind: 'acl', key: '/content' });
+        await store.publish({ kind: 'acl', key: '/etc' });
+        await waitFor(seen, 2, 2000);
+        expect(seen.map((e) => e.key)).toEqual(['/content', '/etc']);
+        stop();
+        await store.publish({ kind: 'acl', key: '/late' });
+        await new Promise((r) => setTimeout(r, 600));
+        expect(seen.map((e) => e.key)).toEqual(['/content', '/etc']);
+      });
     });
 
     it('answers ping', async () => {

@@ -5,7 +5,7 @@ import { sessionRefusal, type UserStatusCache } from '../../repository/users/use
 import type { AuthHandler } from '../authenticate.js';
 import type { JwksCache } from './jwks-cache.js';
 import type { RevocationPoller } from './revocations.js';
-import { ensureServiceUser } from './service-user.js';
+import { ensureServiceUser, TECHNICAL_ACCOUNTS_GROUP } from './service-user.js';
 import { type AccessClaims, decodeJwt, verifyAccessToken } from './verify-access-token.js';
 
 export interface BearerServices {
@@ -31,6 +31,8 @@ function refused(reason: string): LatchkeyError {
  */
 export function bearerHandler(services: BearerServices): AuthHandler {
   const verified = new Map<string, AccessClaims>();
+  /** Technical accounts whose memberships were re-read, with the access generation then. */
+  const reread = new Map<string, number>();
 
   const authenticate = async (token: string) => {
     const now = Date.now();
@@ -69,7 +71,21 @@ export function bearerHandler(services: BearerServices): AuthHandler {
     // re-created or logged out) is refused like a login token.
     const refusal = sessionRefusal(claims.userId, state, claims.createdAt);
     if (refusal) throw refused(refusal);
-    return { subject: await subjectFor(services.ctx, claims.userId) };
+    let subject = await subjectFor(services.ctx, claims.userId);
+    // A service user another process created a moment ago may be missing from this process's
+    // memberships while that process's change event is on its way: re-read them once (per
+    // change seen here), rather than answer 404 to a valid token for a while.
+    if (
+      claims.userId.endsWith('@techacct.adobe.com') &&
+      !subject.principals.has(TECHNICAL_ACCOUNTS_GROUP) &&
+      reread.get(claims.userId) !== services.ctx.access.generation
+    ) {
+      services.ctx.access.drop();
+      if (reread.size >= 10_000) reread.clear();
+      reread.set(claims.userId, services.ctx.access.generation);
+      subject = await subjectFor(services.ctx, claims.userId);
+    }
+    return { subject };
   };
 
   return ({ authorization }) => {

@@ -4,6 +4,8 @@ import { isRevokedBy, type RevocationList } from '../../ims/revocation.js';
  * The IMS's revocation list, pulled every `intervalMs` (an instance needs no inbound connection
  * from the IMS, and a missed poll is made up by the next). A revoked token is refused within
  * `intervalMs` plus one request's time. If the IMS cannot be reached, the last list stays in use.
+ * An instance whose store shares a PostgreSQL database with the IMS also pulls at once when the
+ * IMS announces a revocation ({@link RevocationPoller.pollSoon}): then within a second.
  */
 export class RevocationPoller {
   readonly #url: string;
@@ -12,6 +14,8 @@ export class RevocationPoller {
   #timer: NodeJS.Timeout | undefined;
   #lastOk = 0;
   #onError: (err: unknown) => void;
+  #inFlight: Promise<void> | undefined;
+  #again = false;
 
   constructor(imsUrl: string, onError: (err: unknown) => void = () => {}) {
     this.#url = `${imsUrl}/ims/revocations`;
@@ -27,6 +31,26 @@ export class RevocationPoller {
 
   stop(): void {
     clearInterval(this.#timer);
+  }
+
+  /**
+   * Pulls now, or right after the pull in progress (whose answer may predate the revocation):
+   * a burst of announcements costs at most two pulls.
+   */
+  pollSoon(): Promise<void> {
+    if (this.#inFlight) {
+      this.#again = true;
+      return this.#inFlight;
+    }
+    this.#inFlight = (async () => {
+      do {
+        this.#again = false;
+        await this.poll();
+      } while (this.#again);
+    })().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
   }
 
   async poll(): Promise<void> {

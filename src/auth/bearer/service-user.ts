@@ -32,5 +32,5 @@ export async function ensureServiceUser(
     await putAuthorizable(tx, 'system', technicalAccountId);
     await addMember(tx, TECHNICAL_ACCOUNTS_GROUP, technicalAccountId);
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate(technicalAccountId);
 }

@@ -1,5 +1,6 @@
 import { audit } from '../../audit/record.js';
 import { LatchkeyError } from '../../errors.js';
+import { announce, CHANGE } from '../../farm/changes.js';
 import { ensureNode } from '../../repository/ensure-node.js';
 import { fromStored, type PropertyType, toStored } from '../../repository/properties.js';
 import type { Json, Store } from '../../store/types.js';
@@ -103,8 +104,8 @@ export function settingsFrom(properties: Readonly<Record<string, Json>>): TokenS
 
 /**
  * The token settings in force, read from the repository and cached for `ttlMs`; a change made
- * through this instance applies at once, one made through another instance sharing the store
- * within `ttlMs`.
+ * through this instance applies at once, and on every other process sharing the store when its
+ * change event arrives ({@link TokenSettingsCache.drop}, within a second), or within `ttlMs`.
  */
 export class TokenSettingsCache {
   readonly #store: Store;
@@ -131,6 +132,11 @@ export class TokenSettingsCache {
     return this.#value;
   }
 
+  /** Forgets the cached settings (another process changed them). */
+  drop(): void {
+    this.#loadedAt = Number.NEGATIVE_INFINITY;
+  }
+
   async save(properties: Record<string, Json>): Promise<TokenSettings> {
     await this.#store.transaction(async (tx) => {
       const { node } = await ensureNode(
@@ -141,7 +147,8 @@ export class TokenSettingsCache {
       );
       await tx.putNode({ ...node, properties: { ...node.properties, ...properties } });
     });
-    this.#loadedAt = Number.NEGATIVE_INFINITY;
+    this.drop();
+    await announce(this.#store, CHANGE.tokenSettings, TOKEN_PID);
     const settings = await this.get();
     await audit({
       type: 'config.changed',

@@ -36,7 +36,7 @@ export function imsCommands(program: Command) {
         await loadSigningKeys(store, keyring, config.ims.accessTokenAlgorithm); // the first key exists
         const r = await rotateSigningKey(store, keyring, config.ims.accessTokenAlgorithm, ahead);
         process.stdout.write(
-          `new signing key ${r.kid}: published now (running IMS processes pick it up within a minute), signs from ${new Date(r.activeFrom).toISOString()}; the previous key stays published until its tokens expire\n`,
+          `new signing key ${r.kid}: published now (running IMS processes of this store pick it up at once, within a minute at most), signs from ${new Date(r.activeFrom).toISOString()}; the previous key stays published until its tokens expire\n`,
         );
       });
     } catch (err) {

@@ -1,3 +1,4 @@
+import { announce, CHANGE } from '../../farm/changes.js';
 import type { Store } from '../../store/types.js';
 import { fromStored } from '../properties.js';
 import { ACL_NS, type Ace } from './types.js';
@@ -17,7 +18,8 @@ const MAX_GROUPS = 100_000;
 /**
  * Access-control lists and group memberships, cached so that a request decides access without a
  * store read. Changes made through this process call {@link AccessCache.invalidate} and apply at
- * once; changes made by another process sharing the store apply within `ttlMs`.
+ * once; it publishes a change event, on which every other process sharing the store calls
+ * {@link AccessCache.drop} (within a second); `ttlMs` bounds staleness when an event is lost.
  */
 export class AccessCache {
   readonly #store: Store;
@@ -51,9 +53,25 @@ export class AccessCache {
     return this.#loading;
   }
 
-  invalidate(): void {
+  /**
+   * After a committed change to users, groups, memberships or ACLs (`key`: which one): drops the
+   * snapshot here and tells the other processes sharing the store. Resolves once the event is
+   * on its way (await it to make sure the change is known everywhere before answering).
+   */
+  invalidate(key = ''): Promise<void> {
+    this.drop();
+    return announce(this.#store, CHANGE.access, key);
+  }
+
+  /** Drops the snapshot (and the user states keyed on its generation) of this process only. */
+  drop(): void {
     this.#snapshot = undefined;
     this.#generation++;
+  }
+
+  /** When the current snapshot was read (ms), or `undefined` when none is. */
+  get loadedAt(): number | undefined {
+    return this.#snapshot ? this.#loadedAt : undefined;
   }
 
   /** Grows on every local change to users, groups or ACLs (other caches key on it). */

@@ -23,7 +23,7 @@ export async function deleteAces(
     if (next.length === 0) await tx.deleteRecord(ACL_NS, path);
     else await tx.putRecord(ACL_NS, path, next as unknown as Json);
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   await audit({
     type: 'acl.changed',
     actor: actor.userId,

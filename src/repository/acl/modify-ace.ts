@@ -83,7 +83,7 @@ export async function modifyAce(
     if (!(await tx.getNode(path))) throw new LatchkeyError('not_found', 'no such resource', 404);
     await writeAce(tx, path, principal, changes);
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   await audit({
     type: 'acl.changed',
     actor: actor.userId,

@@ -33,6 +33,6 @@ export async function changePassword(
       Date.now(),
     );
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   await audit({ type: 'user.password-changed', actor: actor.userId, target: userId });
 }

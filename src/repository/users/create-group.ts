@@ -30,7 +30,7 @@ export async function createGroup(
     }
     await putAuthorizable(tx, 'group', id, { 'rep:members': toStored(stringProperty(members)) });
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   await audit({
     type: 'group.created',
     actor: actor.userId,

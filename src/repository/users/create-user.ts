@@ -76,7 +76,7 @@ export async function createUser(
     await writeAce(tx, path, id, new Map([['jcr:read', 'granted']]));
     for (const g of user.groups ?? []) await addMember(tx, g, id);
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   await audit({
     type: 'user.created',
     actor: actor.userId,

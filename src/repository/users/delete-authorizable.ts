@@ -45,7 +45,7 @@ export async function deleteAuthorizable(
     }
     return { id, user: USER_TYPES.has(node.primaryType) };
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   await audit({ type: user ? 'user.deleted' : 'group.deleted', actor: actor.userId, target: id });
   return id;
 }

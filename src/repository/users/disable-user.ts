@@ -29,7 +29,7 @@ export async function disableUser(
     if (reason === '') await tx.putNode({ ...user, properties });
     else await endSessionsIn(tx, { ...user, properties }, Date.now());
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate(userId);
   await audit(
     reason === ''
       ? { type: 'user.enabled', actor: actor.userId, target: userId }

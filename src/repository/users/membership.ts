@@ -47,7 +47,7 @@ export async function updateMembership(
       for (const m of change.remove) members.delete(m);
     });
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate();
   await audit({
     type: 'group.members-changed',
     actor: actor.userId,

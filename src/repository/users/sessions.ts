@@ -65,6 +65,6 @@ export async function endSessions(
     if (!user) throw new NotFoundError('no such user');
     await endSessionsIn(tx, user, now);
   });
-  ctx.access.invalidate();
+  await ctx.access.invalidate(userId);
   await audit({ type: 'user.sessions-ended', actor: actor.userId, target: userId });
 }

@@ -2,15 +2,19 @@ import pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
+  ChangeEvent,
   Json,
   ListOptions,
   NodeRecord,
+  ReceivedChange,
   RecordOptions,
   Store,
   StoredRecord,
   StoreOps,
   StoreOptions,
+  SubscribeOptions,
 } from '../types.js';
+import { PostgresChangeFeed } from './changes.js';
 import { POSTGRES_SCHEMA } from './schema.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -52,11 +56,13 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #clock: () => number;
   readonly #ops: PostgresOps;
+  readonly #changes: PostgresChangeFeed;
 
-  private constructor(pool: pg.Pool, clock: () => number) {
+  private constructor(pool: pg.Pool, clock: () => number, changes: PostgresChangeFeed) {
     this.#pool = pool;
     this.#clock = clock;
     this.#ops = new PostgresOps(pool, clock);
+    this.#changes = changes;
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -76,7 +82,11 @@ export class PostgresStore implements Store {
     });
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => {});
-    const store = new PostgresStore(pool, options.clock ?? Date.now);
+    const store = new PostgresStore(
+      pool,
+      options.clock ?? Date.now,
+      new PostgresChangeFeed({ connectionString: parsed.href }, schema),
+    );
     try {
       const client = await pool.connect();
       try {
@@ -178,11 +188,20 @@ export class PostgresStore implements Store {
     return res.rowCount ?? 0;
   }
 
+  publish(event: ChangeEvent): Promise<void> {
+    return this.#changes.publish(this.#pool, event);
+  }
+
+  subscribe(listener: (event: ReceivedChange) => void, options?: SubscribeOptions) {
+    return this.#changes.subscribe(listener, options);
+  }
+
   async ping(): Promise<void> {
     await this.#pool.query('SELECT 1');
   }
 
   async close(): Promise<void> {
+    await this.#changes.close();
     await this.#pool.end();
   }
 }

@@ -5,15 +5,19 @@ import { StoreError } from '../../errors.js';
 import { secureStoreFiles, warnRepairs } from '../../fs/secure-folder.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
+  ChangeEvent,
   Json,
   ListOptions,
   NodeRecord,
+  ReceivedChange,
   RecordOptions,
   Store,
   StoredRecord,
   StoreOps,
   StoreOptions,
+  SubscribeOptions,
 } from '../types.js';
+import { SqliteChangeFeed } from './changes.js';
 import { SQLITE_SCHEMA } from './schema.js';
 
 type NodeRow = { path: string; primary_type: string; properties: string };
@@ -44,6 +48,7 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #ops: SqliteOps;
   readonly #gate: Gate;
+  readonly #changes: SqliteChangeFeed;
 
   constructor(file: string, options: StoreOptions = {}) {
     const onDisk = file !== ':memory:';
@@ -70,6 +75,7 @@ export class SqliteStore implements Store {
     this.#clock = options.clock ?? Date.now;
     this.#gate = gateFor(file);
     this.#ops = new SqliteOps(this.#db, this.#clock);
+    this.#changes = new SqliteChangeFeed(this.#db);
   }
 
   /**
@@ -141,12 +147,20 @@ export class SqliteStore implements Store {
   }
 
   purgeExpired(): Promise<number> {
-    return this.#run(
-      () =>
-        this.#db
-          .prepare('DELETE FROM lk_records WHERE expires_at IS NOT NULL AND expires_at <= ?')
-          .run(this.#clock()).changes,
-    );
+    return this.#run(() => {
+      this.#changes.purge();
+      return this.#db
+        .prepare('DELETE FROM lk_records WHERE expires_at IS NOT NULL AND expires_at <= ?')
+        .run(this.#clock()).changes;
+    });
+  }
+
+  publish(event: ChangeEvent): Promise<void> {
+    return this.#run(() => this.#changes.publish(event));
+  }
+
+  subscribe(listener: (event: ReceivedChange) => void, options?: SubscribeOptions) {
+    return this.#changes.subscribe(listener, options);
   }
 
   async ping(): Promise<void> {
@@ -154,6 +168,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#changes.stop();
     await this.#run(() => {
       if (this.#db.open) this.#db.close();
     });

@@ -16,6 +16,13 @@ CREATE TABLE IF NOT EXISTS lk_records (
   PRIMARY KEY (ns, key)
 );
 CREATE INDEX IF NOT EXISTS lk_records_expiry ON lk_records(expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS lk_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  origin TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS lk_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO lk_meta(key, value) VALUES ('schema_version', '1');
 `;
