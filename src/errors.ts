@@ -77,6 +77,17 @@ export class ConflictError extends LatchkeyError {
 }
 
 /**
+ * A data folder or store is not the one the command needs: it holds no store (`no_store`), or the
+ * store of another role (`wrong_role`). Raised before anything is written: nothing was changed.
+ */
+export class DataFolderError extends LatchkeyError {
+  override readonly name = 'DataFolderError';
+  constructor(code: 'no_store' | 'wrong_role', message: string) {
+    super(code, message, 409);
+  }
+}
+
+/**
  * A configuration option has a bad value. Not an HTTP error: raised before a server exists.
  * `option` is the option path (`http.bodyLimit`), `source` where the value came from.
  */

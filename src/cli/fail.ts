@@ -1,4 +1,4 @@
-import { ConfigError, LatchkeyError, StoreError } from '../errors.js';
+import { ConfigError, DataFolderError, LatchkeyError, StoreError } from '../errors.js';
 
 /**
  * Prints a one-line reason (and what to do, where known) on stderr and sets a non-zero exit
@@ -8,7 +8,11 @@ export function fail(err: unknown): void {
   const e = err as NodeJS.ErrnoException & { option?: string };
   let message: string;
   let code = 1;
-  if (err instanceof ConfigError) {
+  if (err instanceof DataFolderError) {
+    // The wrong --data, --db or --role: a usage error, and scripts switch on the code.
+    message = `${err.code}: ${err.message}`;
+    code = 2;
+  } else if (err instanceof ConfigError) {
     message = `invalid configuration: ${err.message}`;
     code = 2;
   } else if (err instanceof LatchkeyError) {

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { commandAuditScope } from '../audit/open.js';
 import { runAudited } from '../audit/record.js';
 import { type Config, loadConfig } from '../config/load.js';
+import { openRoleStore } from '../data-folder/open-role-store.js';
 import type { PublicUrl } from '../ims/public-url.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
 /** Flags of the commands that work on the IMS's store. */
@@ -26,7 +26,8 @@ export async function withImsStore<T>(
     flags: { role: 'ims', data: opts['data'], db: opts['db'] },
     file: opts['config'],
   });
-  const store = await openStore(config.db);
+  // An existing IMS store only: another role's folder, or none, is refused and left unchanged.
+  const store = await openRoleStore(config, { create: false });
   try {
     return await runAudited(commandAuditScope(config, store), () => fn(store, config));
   } finally {

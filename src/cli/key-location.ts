@@ -4,7 +4,7 @@ import { runAudited } from '../audit/record.js';
 import type { OptionName } from '../config/defaults.js';
 import { type Config, loadConfig } from '../config/load.js';
 import { cryptoDirOf, type KeyLocation } from '../crypto/load-keyring.js';
-import { openStore } from '../store/open.js';
+import { openRoleStore } from '../data-folder/open-role-store.js';
 
 /** Flags of the commands that work on a data folder's keys. */
 export function keyFlags(cmd: Command): Command {
@@ -26,14 +26,17 @@ export function keyConfig(opts: Record<string, string | undefined>): Config {
 
 /**
  * Opens the store of the data folder the flags name, runs `fn` (its security events go to the
- * audit log as the OS user's), always closes the store.
+ * audit log as the OS user's), always closes the store. A folder or store of another role, or
+ * (unless `create`: `keys import` preparing a new data folder) none, is refused before anything
+ * is written.
  */
 export async function withKeyLocation<T>(
   opts: Record<string, string | undefined>,
   fn: (loc: KeyLocation, config: Config) => Promise<T>,
+  options: { create?: boolean } = {},
 ): Promise<T> {
   const config = keyConfig(opts);
-  const store = await openStore(config.db);
+  const store = await openRoleStore(config, { create: options.create === true });
   try {
     return await runAudited(commandAuditScope(config, store), () =>
       fn({ cryptoDir: cryptoDirOf(config.data), store }, config),

@@ -19,9 +19,9 @@ import { SigningKeyRing } from '../ims/signing-keys.js';
 
 const SIGNING_KEY_REFRESH_MS = 60_000;
 
+import { openRoleStore } from '../data-folder/open-role-store.js';
 import { secureDataFolder, warnRepairs } from '../fs/secure-folder.js';
 import { limitHashing } from '../repository/users/password.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { baseUrlOf, listen } from './listen.js';
 
@@ -45,15 +45,24 @@ export interface RunningIms {
 /** Opens the IMS store and keys, makes sure an organization and p1-e1 exist, and listens. */
 export async function startIms(
   config: Config,
-  options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
+  options: {
+    logger?: FastifyServerOptions['logger'];
+    listen?: boolean;
+    /** The data folder is latchkey start's: the author's and the IMS's stores side by side. */
+    quickstart?: boolean;
+  } = {},
 ): Promise<RunningIms> {
+  // Before anything is written: a folder or store of another role is refused, unchanged.
+  const store = await openRoleStore(config, {
+    create: true,
+    quickstart: options.quickstart === true,
+  });
   // The data folder holds the store and the keys: private, whatever it was before.
   warnRepairs(secureDataFolder(config.data));
   limitHashing({
     maxConcurrent: config.security.maxConcurrentHashes,
     maxQueued: config.security.maxQueuedHashes,
   });
-  const store = await openStore(config.db);
   let app: FastifyInstance | undefined;
   const auditLog = openServerAuditLog(config, store, (err) =>
     app?.log.warn({ err: String(err) }, 'audit log not written'),

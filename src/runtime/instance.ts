@@ -13,6 +13,7 @@ import { TokenSettingsCache } from '../auth/tokens/settings.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
+import { openRoleStore } from '../data-folder/open-role-store.js';
 import { CHANGE } from '../farm/changes.js';
 import { followChanges } from '../farm/follow.js';
 import { secureDataFolder, warnRepairs } from '../fs/secure-folder.js';
@@ -24,7 +25,6 @@ import { type BootstrapResult, bootstrapRepository } from '../repository/bootstr
 import { createRepositoryContext, type RepositoryContext } from '../repository/context.js';
 import { limitHashing } from '../repository/users/password.js';
 import { UserStatusCache } from '../repository/users/user-status.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { listen } from './listen.js';
 
@@ -49,15 +49,24 @@ const PURGE_EVERY_MS = 60_000;
  */
 export async function startInstance(
   config: Config,
-  options: { logger?: FastifyServerOptions['logger']; listen?: boolean } = {},
+  options: {
+    logger?: FastifyServerOptions['logger'];
+    listen?: boolean;
+    /** The data folder is latchkey start's: the author's and the IMS's stores side by side. */
+    quickstart?: boolean;
+  } = {},
 ): Promise<RunningInstance> {
+  // Before anything is written: a folder or store of another role is refused, unchanged.
+  const store = await openRoleStore(config, {
+    create: true,
+    quickstart: options.quickstart === true,
+  });
   // The data folder holds the store and the keys: private, whatever it was before.
   warnRepairs(secureDataFolder(config.data));
   limitHashing({
     maxConcurrent: config.security.maxConcurrentHashes,
     maxQueued: config.security.maxQueuedHashes,
   });
-  const store = await openStore(config.db);
   let app: FastifyInstance | undefined;
   const auditLog = openServerAuditLog(config, store, (err) =>
     app?.log.warn({ err: String(err) }, 'audit log not written'),

@@ -160,4 +160,10 @@ export interface Store extends StoreOps {
 export interface StoreOptions {
   /** Clock used for expiry (ms since the epoch). Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Whether opening may create the store (SQLite: the file; PostgreSQL: the tables). Default
+   * `true`. With `false`, opening a store that does not exist yet fails with `no_store` and
+   * creates nothing: commands that work on an existing store use it.
+   */
+  readonly create?: boolean;
 }

@@ -92,8 +92,10 @@ describe('latchkey audit: filters', () => {
     const since = await cli('--data', data, '--since', 'yesterday');
     expect(since.code).toBe(1);
     expect(since.stderr).toContain('--since takes a date or time');
+    // A folder that is no data folder at all is a mistaken --data, not an empty log.
     const none = await cli('--data', join(root, 'empty'));
-    expect(none).toMatchObject({ code: 0, stdout: '' });
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toMatch(/^latchkey: no_store: .* does not exist: check --data/);
   });
 });
 

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cryptoDirOf, loadKeyring } from '../../src/crypto/load-keyring.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { CLI } from '../helpers/process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lk-startup-'));
@@ -51,8 +53,15 @@ describe('CLI start-up loads only what the command needs', () => {
     expect(r.modules.filter((m) => m.includes('better-sqlite3'))).toEqual([]);
   });
 
-  it('latchkey keys status loads the embedded store only', () => {
-    const r = loaded(['keys', 'status', '--data', join(root, 'data')]);
+  it('latchkey keys status loads the embedded store only', async () => {
+    const data = join(root, 'data');
+    const store = new SqliteStore(join(data, 'author.sqlite'));
+    try {
+      await loadKeyring({ cryptoDir: cryptoDirOf(data), store }, { initialize: 'file' });
+    } finally {
+      await store.close();
+    }
+    const r = loaded(['keys', 'status', '--data', data]);
     expect(r.stdout).toContain('storage:');
     const heavy = r.modules.filter((m) => HEAVY.some((h) => m.includes(h)));
     expect(heavy).toEqual([]);

@@ -16,7 +16,7 @@ afterAll(async () => {
 
 if (base) {
   storeContract('postgres', () => ({
-    open: (clock) => PostgresStore.open(current!, { clock }),
+    open: (clock, options) => PostgresStore.open(current!, { clock, ...options }),
     reset: async () => {
       const fresh = freshSchemaUrl(base);
       drops.push(fresh.drop);

@@ -11,7 +11,7 @@ let file = join(root, 'store-0.sqlite');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 storeContract('sqlite', () => ({
-  open: async (clock) => new SqliteStore(file, { clock }),
+  open: async (clock, options) => new SqliteStore(file, { clock, ...options }),
   reset: async () => {
     file = join(root, `store-${++n}.sqlite`);
   },

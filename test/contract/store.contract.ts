@@ -4,7 +4,7 @@ import type { ReceivedChange, Store } from '../../src/store/types.js';
 
 export interface StoreHarness {
   /** Opens a store on the suite's shared backing storage with the given clock. */
-  open(clock: () => number): Promise<Store>;
+  open(clock: () => number, options?: { create?: boolean }): Promise<Store>;
   /** Forgets everything (a new empty backing storage for the next test). */
   reset(): Promise<void>;
 }
@@ -44,6 +44,25 @@ export function storeContract(name: string, harness: () => StoreHarness | undefi
       path,
       primaryType: 'nt:unstructured',
       properties: properties as Record<string, never>,
+    });
+
+    describe('opening', () => {
+      it('with create: false, a store that does not exist is refused (no_store) and not created', async () => {
+        await h().reset();
+        await expect(h().open(clock, { create: false })).rejects.toMatchObject({
+          code: 'no_store',
+        });
+        // Still none: a second refusal, then the first creating open finds it empty.
+        await expect(h().open(clock, { create: false })).rejects.toMatchObject({
+          code: 'no_store',
+        });
+        const created = await openOther();
+        expect(await created.getNode('/')).toBeUndefined();
+        await created.putNode(node('/x'));
+        const existing = await h().open(clock, { create: false });
+        others.push(existing);
+        expect(await existing.getNode('/x')).toEqual(node('/x'));
+      });
     });
 
     describe('nodes', () => {

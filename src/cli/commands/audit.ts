@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AuditLine } from '../../audit/types.js';
-import { LatchkeyError } from '../../errors.js';
+import { DataFolderError, LatchkeyError } from '../../errors.js';
 import { fail } from '../fail.js';
 
 const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -94,9 +94,11 @@ export function auditCommand(program: Command) {
         });
         // The embedded stores keep their audit log in the data folder; a shared one in itself.
         const shared = /^postgres(ql)?:/.test(config.db);
-        const store = shared
-          ? await (await import('../../store/open.js')).openStore(config.db)
-          : undefined;
+        if (!shared) {
+          const { requireDataFolder } = await import('../../data-folder/stores-in-folder.js');
+          requireDataFolder(config.data, 'audit');
+        }
+        const store = shared ? await openSharedStore(config.db) : undefined;
         try {
           const source = store
             ? { kind: 'store' as const, store }
@@ -117,4 +119,16 @@ export function auditCommand(program: Command) {
         fail(err);
       }
     });
+}
+
+/** The shared store whose audit log to read; one that does not exist is not created. */
+async function openSharedStore(url: string) {
+  const { openStore } = await import('../../store/open.js');
+  try {
+    return await openStore(url, { create: false });
+  } catch (err) {
+    if (err instanceof LatchkeyError && err.code === 'no_store')
+      throw new DataFolderError('no_store', `${err.message}: check --db`);
+    throw err;
+  }
 }

@@ -77,16 +77,21 @@ export function keysTransferCommands(keys: Command) {
       const text = readUserFile(file, '');
       const secret = passphrase(opts);
       const { importKeys } = await import('../../crypto/import.js');
-      await withKeyLocation(opts, async (loc) => {
-        const r = await importKeys(loc, text, {
-          passphrase: secret,
-          keepExisting: opts['keepExisting'] !== undefined,
-        });
-        process.stdout.write(
-          `imported: master ${r.master}, hmac ${r.hmac}${r.kept ? `; kept ${r.kept} existing keys` : ''}\n`,
-        );
-        printRefreshHint();
-      });
+      await withKeyLocation(
+        opts,
+        async (loc) => {
+          const r = await importKeys(loc, text, {
+            passphrase: secret,
+            keepExisting: opts['keepExisting'] !== undefined,
+          });
+          process.stdout.write(
+            `imported: master ${r.master}, hmac ${r.hmac}${r.kept ? `; kept ${r.kept} existing keys` : ''}\n`,
+          );
+          printRefreshHint();
+          // Documented: importing into a new data folder, before its first start, prepares it.
+        },
+        { create: true },
+      );
     } catch (err) {
       fail(err);
     }

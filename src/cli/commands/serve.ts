@@ -62,14 +62,15 @@ export function serveCommand(program: Command) {
       if (config.role === 'ims') {
         const { startIms } = await import('../../runtime/ims.js');
         const ims = await startIms(config);
-        printReady('ims', ims.url, ims.generatedAdminPassword);
+        // Before the ready line: whoever waits for it may stop the server at once.
         onShutdown(() => ims.close());
+        printReady('ims', ims.url, ims.generatedAdminPassword);
         return;
       }
       const { startInstance } = await import('../../runtime/instance.js');
       const instance = await startInstance(config);
-      printReady(config.role, instance.url, instance.bootstrap.generatedPassword);
       onShutdown(() => instance.close());
+      printReady(config.role, instance.url, instance.bootstrap.generatedPassword);
     } catch (err) {
       fail(err);
     }

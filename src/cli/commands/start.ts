@@ -39,8 +39,9 @@ export function startCommand(program: Command) {
         // stores could race to create them; the IMS then finds and shares them.
         await initializeKeys(
           loadConfig({ flags: { role: 'author', data: opts['data'] }, file: opts['config'] }),
+          true,
         );
-        const ims = await startIms(imsConfig);
+        const ims = await startIms(imsConfig, { quickstart: true });
         const authorConfig = loadConfig({
           flags: {
             role: 'author',
@@ -52,7 +53,12 @@ export function startCommand(program: Command) {
           },
           file: opts['config'],
         });
-        const author = await startInstance(authorConfig);
+        const author = await startInstance(authorConfig, { quickstart: true });
+        // Before the ready lines: whoever waits for them may stop the servers at once.
+        onShutdown(async () => {
+          await author.close();
+          await ims.close();
+        });
         if (!configured && (author.bootstrap.created || ims.adminCreated)) {
           const who =
             author.bootstrap.created && ims.adminCreated
@@ -70,10 +76,6 @@ export function startCommand(program: Command) {
           `try: curl -u admin:<password> ${author.url}/content.1.json\n` +
             `     latchkey credentials create --environment p1-e1 --out credentials.json   (data in ${authorConfig.data})\n`,
         );
-        onShutdown(async () => {
-          await author.close();
-          await ims.close();
-        });
       } catch (err) {
         fail(err);
       }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { StoreError } from '../../errors.js';
+import { DataFolderError, StoreError } from '../../errors.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
   ChangeEvent,
@@ -40,6 +40,9 @@ const RETRYABLE = new Set(['40001', '40P01']);
  * row need at most N attempts; the jittered, growing pause spreads them out.
  */
 const MAX_ATTEMPTS = 30;
+
+/** The schema holds no store yet (and opening may not create one). */
+class NoTables extends Error {}
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Pool size per process (default 10). */
@@ -99,6 +102,7 @@ export class PostgresStore implements Store {
           `SELECT to_regclass('"${schema}".lk_meta')::text AS ready`,
         );
         if (rows[0]?.ready === null || rows[0] === undefined) {
+          if (options.create === false) throw new NoTables();
           await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
           await client.query(POSTGRES_SCHEMA);
         }
@@ -112,6 +116,11 @@ export class PostgresStore implements Store {
     } catch (err) {
       await pool.end().catch(() => {});
       const where = `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+      if (err instanceof NoTables)
+        throw new DataFolderError(
+          'no_store',
+          `no store in PostgreSQL at ${where} (schema ${schema})`,
+        );
       throw new StoreError(`cannot open PostgreSQL store at ${where}: ${(err as Error).message}`, {
         cause: err,
       });

@@ -1,7 +1,7 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError } from '../../errors.js';
+import { DataFolderError, StoreError } from '../../errors.js';
 import { secureStoreFiles, warnRepairs } from '../../fs/secure-folder.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
@@ -52,6 +52,8 @@ export class SqliteStore implements Store {
 
   constructor(file: string, options: StoreOptions = {}) {
     const onDisk = file !== ':memory:';
+    if (onDisk && options.create === false && !existsSync(file))
+      throw new DataFolderError('no_store', `no store at ${file}`);
     try {
       if (onDisk) {
         mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
