@@ -2,7 +2,9 @@ import { ConfigError, DataFolderError, LatchkeyError, StoreError } from '../erro
 
 /**
  * Prints a one-line reason (and what to do, where known) on stderr and sets a non-zero exit
- * code. Exit 2: bad usage or configuration; 1: anything else.
+ * code. Exit 2: bad usage (an argument or flag value that is malformed, an `invalid_request`
+ * that is not a 404: the command line was wrong, nothing was attempted) or configuration;
+ * 1: anything else. Commander's own usage errors exit 2 too (see main.ts).
  */
 export function fail(err: unknown): void {
   const e = err as NodeJS.ErrnoException & { option?: string };
@@ -17,6 +19,7 @@ export function fail(err: unknown): void {
     code = 2;
   } else if (err instanceof LatchkeyError) {
     message = err.message;
+    if (err.code === 'invalid_request' && err.status === 400) code = 2;
   } else if (err instanceof StoreError) {
     message = `${err.message} (check --db / LATCHKEY_DB)`;
   } else if (e?.code === 'EADDRINUSE') {

@@ -47,6 +47,4 @@ export async function withKeyLocation<T>(
 }
 
 /** After a command that changed keys: running instances keep theirs until told. */
-export function printRefreshHint(): void {
-  process.stdout.write('running instances: POST /system/console/crypto/refresh, or restart\n');
-}
+export const REFRESH_HINT = 'running instances: POST /system/console/crypto/refresh, or restart\n';

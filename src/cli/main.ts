@@ -6,6 +6,7 @@
  * `latchkey keys status` never load the HTTP server, the PostgreSQL driver or the JWT library.
  * A new command follows the same pattern (a test in test/cli/startup.test.ts checks it).
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { aemCommands } from './commands/aem.js';
 import { auditCommand } from './commands/audit.js';
@@ -25,9 +26,15 @@ import { usersCommands } from './commands/users.js';
 // what a library or SQLite creates on its own.
 process.umask(0o077);
 
+// package.json sits two levels up, from dist/cli/ as from src/cli/.
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
 const program = new Command();
 program
   .name('latchkey')
+  .version(version, '-V, --version', 'print the version of latchkey')
   .description(
     'Durable crypto keys, stateless login tokens and server-to-server access tokens for a farm of content servers.',
   )

@@ -1,19 +1,21 @@
 import { X509Certificate } from 'node:crypto';
 import { audit } from '../audit/record.js';
 import type { Store } from '../store/types.js';
+import { certificateFingerprint, parseFingerprint } from './certificate-fingerprint.js';
 import { ImsError } from './errors.js';
 import { type Integration, NS } from './model.js';
 
 /**
  * Adds a certificate to an integration (certificate rotation): JWTs signed with either key are
  * accepted until the old certificate is removed. The certificate must hold an RSA key and be
- * currently valid.
+ * currently valid. Answers how many certificates the integration has now, and the new one's
+ * fingerprint (what {@link removeCertificate} takes).
  */
 export async function addCertificate(
   store: Store,
   clientId: string,
   pem: string | undefined,
-): Promise<number> {
+): Promise<{ certificates: number; fingerprint: string }> {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem ?? '');
@@ -38,39 +40,44 @@ export async function addCertificate(
     await tx.putRecord(NS.integration, clientId, { ...integration, certificates } as never);
     return certificates.length;
   });
+  const fingerprint = certificateFingerprint(cert);
   await audit({
     type: 'certificate.added',
     target: clientId,
-    details: { fingerprint: cert.fingerprint256, certificates: count },
+    details: { fingerprint, certificates: count },
   });
-  return count;
+  return { certificates: count, fingerprint };
 }
 
-/** Removes a certificate (after rotation); an integration keeps at least one. */
+/**
+ * Removes a certificate (after rotation), named by its SHA-256 fingerprint in any of the forms
+ * {@link parseFingerprint} takes; an integration keeps at least one.
+ */
 export async function removeCertificate(
   store: Store,
   clientId: string,
-  fingerprint256: string,
+  fingerprintText: string,
 ): Promise<number> {
+  const fingerprint = parseFingerprint(fingerprintText);
   const count = await store.transaction(async (tx) => {
     const integration = (await tx.getRecord(NS.integration, clientId))?.value as unknown as
       | Integration
       | undefined;
     if (!integration) throw new ImsError('invalid_client', `no integration ${clientId}`, 404);
     const certificates = integration.certificates.filter(
-      (pem) => new X509Certificate(pem).fingerprint256 !== fingerprint256,
+      (pem) => certificateFingerprint(pem) !== fingerprint,
     );
     if (certificates.length === integration.certificates.length)
       throw new ImsError('invalid_request', 'no such certificate', 404);
     if (certificates.length === 0)
-      throw new ImsError('invalid_request', 'an integration keeps at least one certificate');
+      throw new ImsError('conflict', 'an integration keeps at least one certificate', 409);
     await tx.putRecord(NS.integration, clientId, { ...integration, certificates } as never);
     return certificates.length;
   });
   await audit({
     type: 'certificate.removed',
     target: clientId,
-    details: { fingerprint: fingerprint256, certificates: count },
+    details: { fingerprint, certificates: count },
   });
   return count;
 }

@@ -1,15 +1,9 @@
 import 'reflect-metadata';
-import {
-  createHash,
-  createPrivateKey,
-  randomBytes,
-  randomUUID,
-  webcrypto,
-  X509Certificate,
-} from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { audit } from '../audit/record.js';
 import type { Json, Store } from '../store/types.js';
+import { certificateFingerprint } from './certificate-fingerprint.js';
 import { ImsError } from './errors.js';
 import {
   DEFAULT_METASCOPE,
@@ -121,7 +115,7 @@ export async function createCredentials(
     details: {
       environment: options.environment,
       technicalAccount: technicalAccountId,
-      fingerprint: new X509Certificate(certificate).fingerprint256,
+      fingerprint: certificateFingerprint(certificate),
     },
   });
   return {

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { Store } from '../store/types.js';
+import { certificateFingerprint } from './certificate-fingerprint.js';
 import { type Integration, NS } from './model.js';
 
 /** An integration as the Developer Console and `credentials list` show it: no secret. */
@@ -12,8 +13,8 @@ export interface IntegrationSummary {
   readonly createdAt: string;
   readonly revoked: boolean;
   readonly certificates: readonly {
-    /** SHA-256 fingerprint as Node prints it (`AB:CD:…`), what certificate removal takes. */
-    readonly fingerprint256: string;
+    /** SHA-256 fingerprint, 64 lowercase hex digits: what certificate removal takes. */
+    readonly fingerprint: string;
     readonly subject: string;
     readonly notBefore: string;
     readonly notAfter: string;
@@ -40,7 +41,7 @@ export async function listIntegrations(
       certificates: i.certificates.map((pem) => {
         const cert = new X509Certificate(pem);
         return {
-          fingerprint256: cert.fingerprint256,
+          fingerprint: certificateFingerprint(cert),
           subject: cert.subject,
           notBefore: new Date(cert.validFrom).toISOString(),
           notAfter: new Date(cert.validTo).toISOString(),

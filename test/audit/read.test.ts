@@ -85,12 +85,12 @@ describe('latchkey audit: filters', () => {
     expect(await times('--since', '1d')).toEqual([]);
   });
 
-  it('bad flags: one-line errors, exit 1', async () => {
+  it('bad flags: one-line errors, exit 2 (usage)', async () => {
     const type = await cli('--data', data, '--type', 'logins');
-    expect(type.code).toBe(1);
+    expect(type.code).toBe(2);
     expect(type.stderr).toMatch(/^latchkey: --type: no event type "logins"; types: login, logout/);
     const since = await cli('--data', data, '--since', 'yesterday');
-    expect(since.code).toBe(1);
+    expect(since.code).toBe(2);
     expect(since.stderr).toContain('--since takes a date or time');
     // A folder that is no data folder at all is a mistaken --data, not an empty log.
     const none = await cli('--data', join(root, 'empty'));

@@ -99,7 +99,7 @@ describe('keys commands', () => {
   it('refuses bad arguments with a clear message', async () => {
     const data = await initialized('args');
     const rotate = await runCli(['keys', 'rotate', 'everything', '--data', data]);
-    expect(rotate.code).toBe(1);
+    expect(rotate.code).toBe(2);
     expect(rotate.stderr).toContain('rotate takes master or hmac');
     const migrate = await runCli(['keys', 'migrate', '--to', 'cloud', '--data', data]);
     expect(migrate.stderr).toContain('--to must be file or repository');

@@ -13,15 +13,17 @@ export interface Server {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `latchkey ARGS` to completion. */
-export function runCli(args: string[], env: Record<string, string> = {}) {
-  return runNode([CLI, ...args], env);
+/** Runs `latchkey ARGS` to completion; `input` is its standard input (empty by default). */
+export function runCli(args: string[], env: Record<string, string> = {}, input = '') {
+  return runNode([CLI, ...args], env, input);
 }
 
-/** Runs `node ARGS` to completion. */
-export function runNode(args: string[], env: Record<string, string> = {}) {
+/** Runs `node ARGS` to completion, with `input` on its standard input. */
+export function runNode(args: string[], env: Record<string, string> = {}, input = '') {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env } });
+    child.stdin.on('error', () => {}); // a command that exits without reading its input
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

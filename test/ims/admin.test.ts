@@ -73,27 +73,44 @@ describe('IMS admin API', () => {
     const added = await call('POST', `/ims/admin/credentials/${clientId}/certificates`, {
       certificate: b.integration.publicKey,
     });
-    expect(added.body).toEqual({ certificates: 2 });
+    // The answer names the new certificate by the fingerprint removal takes: lowercase hex.
+    const newPrint = new X509Certificate(b.integration.publicKey).fingerprint256;
+    expect(added.body).toEqual({
+      certificates: 2,
+      fingerprint: newPrint.replaceAll(':', '').toLowerCase(),
+    });
     const withKey = { integration: { ...a.integration, privateKey: b.integration.privateKey } };
     await expect(exchange(a)).resolves.toBeDefined(); // old key
     await expect(exchange(withKey)).resolves.toBeDefined(); // new key
+    const remove = (print: string) =>
+      call(
+        'DELETE',
+        `/ims/admin/credentials/${clientId}/certificates/${encodeURIComponent(print)}`,
+      );
+    // Not a fingerprint at all: said so, nothing removed.
+    for (const bad of ['AB:CD', 'zz'.repeat(32), `${'a'.repeat(63)}:`]) {
+      const r = await remove(bad);
+      expect(r.status, bad).toBe(400);
+      expect(r.body['error']).toBe('invalid_request');
+    }
+    // A fingerprint of no certificate of this integration.
+    expect((await remove('0'.repeat(64))).status).toBe(404);
+    // As openssl and Node print it: uppercase with colons.
     const oldPrint = new X509Certificate(a.integration.publicKey).fingerprint256;
-    const removed = await call(
-      'DELETE',
-      `/ims/admin/credentials/${clientId}/certificates/${encodeURIComponent(oldPrint)}`,
-    );
+    expect(oldPrint).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    const removed = await remove(oldPrint);
     expect(removed.body).toEqual({ certificates: 1 });
     await expect(exchange(a)).rejects.toMatchObject({ code: 'invalid_signature' });
     await expect(exchange(withKey)).resolves.toBeDefined();
-    const last = new X509Certificate(b.integration.publicKey).fingerprint256;
-    expect(
-      (
-        await call(
-          'DELETE',
-          `/ims/admin/credentials/${clientId}/certificates/${encodeURIComponent(last)}`,
-        )
-      ).status,
-    ).toBe(400);
+    // The last one stays, in whichever form it is named (the add answer's, or lowercase with colons).
+    for (const last of [String(added.body['fingerprint']), newPrint.toLowerCase()]) {
+      const r = await remove(last);
+      expect(r.status).toBe(409);
+      expect(r.body).toMatchObject({
+        error: 'conflict',
+        error_description: 'an integration keeps at least one certificate',
+      });
+    }
     expect(
       (
         await call('POST', `/ims/admin/credentials/${clientId}/certificates`, {
@@ -119,7 +136,7 @@ describe('IMS admin API', () => {
       },
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ certificates: 2 });
+    expect(await res.json()).toMatchObject({ certificates: 2 });
   });
 
   it('hands out development tokens', async () => {

@@ -70,7 +70,7 @@ describe('signing key rotation', () => {
       '--data',
       data,
     ]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     store = new SqliteStore(join(data, 'ims.sqlite'));
     const ring = new SigningKeyRing(store, keyring, 'ES256', DAY);
     await ring.refresh();

@@ -141,7 +141,7 @@ describe('development tokens are listed and revocable', () => {
       '--data',
       ims.dataDir,
     ]);
-    expect(cli.code).toBe(1);
+    expect(cli.code).toBe(2);
     expect(cli.stderr).toContain('not issued for admin');
   });
 });

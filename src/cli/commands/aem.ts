@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { fail } from '../fail.js';
+import { printReport } from '../report.js';
 
 /** `latchkey aem inspect DIR` and `latchkey aem migrate-keys DIR --master F --hmac F`. */
 export function aemCommands(program: Command) {
@@ -47,19 +48,24 @@ export function aemCommands(program: Command) {
     .argument('<crx-quickstart>', 'the crx-quickstart folder of a stopped AEM')
     .requiredOption('--master <file>', 'the master key, as downloaded from /etc/key')
     .requiredOption('--hmac <file>', 'the hmac key, as downloaded from /etc/key')
-    .action(async (dir: string, opts: { master: string; hmac: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (dir: string, opts: { master: string; hmac: string; json?: boolean }) => {
       try {
         const { aemMigrateKeys } = await import('../../crypto/aem-legacy/migrate-keys.js');
-        process.stdout.write('AEM must be stopped while its keys move.\n');
-        const r = aemMigrateKeys(dir, opts);
-        for (const c of r.copied) {
-          process.stdout.write(
-            `${c.name} -> ${c.to} (sha256 ${c.sha256} verified)${c.backup ? `; previous kept as ${c.backup}` : ''}\n`,
-          );
-        }
-        process.stdout.write(`storage -> ${r.storage}: Bundle (no newline)\n`);
-        process.stdout.write(
-          'start AEM, then remove the master and hmac properties from /etc/key\n',
+        if (!opts.json) process.stdout.write('AEM must be stopped while its keys move.\n');
+        const r = aemMigrateKeys(dir, { master: opts.master, hmac: opts.hmac });
+        printReport(
+          opts.json,
+          r,
+          () =>
+            `${r.copied
+              .map(
+                (c) =>
+                  `${c.name} -> ${c.to} (sha256 ${c.sha256} verified)${c.backup ? `; previous kept as ${c.backup}` : ''}\n`,
+              )
+              .join(
+                '',
+              )}storage -> ${r.storage}: Bundle (no newline)\nstart AEM, then remove the master and hmac properties from /etc/key\n`,
         );
       } catch (err) {
         fail(err);

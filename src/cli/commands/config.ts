@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { fail } from '../fail.js';
+import { printReport } from '../report.js';
 import { flagsToOptions, serverFlags } from './serve.js';
 
 /** `latchkey config print` (effective values, secrets hidden) and `config options` (the list). */
@@ -25,11 +26,22 @@ export function configCommand(program: Command) {
   config
     .command('options')
     .description('list every option with its environment variable, default and meaning')
-    .action(async () => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
       const { OPTIONS } = await import('../../config/defaults.js');
-      for (const [name, spec] of Object.entries(OPTIONS)) {
-        const def = spec.default === undefined ? '(none: see below)' : JSON.stringify(spec.default);
-        process.stdout.write(`${name}\n  env ${spec.env}, default ${def}\n  ${spec.doc}\n`);
-      }
+      const options = Object.entries(OPTIONS).map(([name, spec]) => ({
+        name,
+        env: spec.env,
+        default: spec.default ?? null,
+        doc: spec.doc,
+      }));
+      printReport(opts.json, { options }, () =>
+        options
+          .map((o) => {
+            const def = o.default === null ? '(none: see below)' : JSON.stringify(o.default);
+            return `${o.name}\n  env ${o.env}, default ${def}\n  ${o.doc}\n`;
+          })
+          .join(''),
+      );
     });
 }

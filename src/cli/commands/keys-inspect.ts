@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { fail } from '../fail.js';
 import { keyFlags, withKeyLocation } from '../key-location.js';
+import { printReport } from '../report.js';
 
 /** `keys status`, `keys fingerprint`, `keys verify`: read-only looks at a data folder's keys. */
 export function keysInspectCommands(keys: Command) {
@@ -43,19 +44,27 @@ export function keysInspectCommands(keys: Command) {
   keyFlags(
     keys
       .command('fingerprint')
-      .description('print each key version: kind, id, SHA-256 (as sha256sum prints it)'),
+      .description('print each key version: kind, id, SHA-256 (as sha256sum prints it)')
+      .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
       const { KEY_KINDS } = await import('../../crypto/key-id.js');
       const { loadKeyring } = await import('../../crypto/load-keyring.js');
       await withKeyLocation(opts, async (loc) => {
         const keyring = await loadKeyring(loc, { initialize: false });
-        for (const kind of KEY_KINDS) {
-          for (const v of keyring[kind].byId.values()) {
-            const role = v.id === keyring[kind].primary.id ? 'primary' : 'older';
-            process.stdout.write(`${kind} ${v.id} ${role} ${v.fingerprint}\n`);
-          }
-        }
+        const keys = KEY_KINDS.flatMap((kind) =>
+          [...keyring[kind].byId.values()].map((v) => ({
+            kind,
+            id: v.id,
+            primary: v.id === keyring[kind].primary.id,
+            sha256: v.fingerprint,
+          })),
+        );
+        printReport(opts['json'], { keys }, () =>
+          keys
+            .map((k) => `${k.kind} ${k.id} ${k.primary ? 'primary' : 'older'} ${k.sha256}\n`)
+            .join(''),
+        );
       });
     } catch (err) {
       fail(err);
@@ -65,7 +74,8 @@ export function keysInspectCommands(keys: Command) {
   keyFlags(
     keys
       .command('verify')
-      .description('check that the keys are complete and every protected value opens'),
+      .description('check that the keys are complete and every protected value opens')
+      .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
       const { loadKeyring } = await import('../../crypto/load-keyring.js');
@@ -74,19 +84,33 @@ export function keysInspectCommands(keys: Command) {
       await withKeyLocation(opts, async (loc) => {
         const keyring = await loadKeyring(loc, { initialize: false });
         const found = await findProtectedValues(loc.store);
-        let bad = 0;
+        const failed: { path: string; property: string; code: string; message: string }[] = [];
         for (const o of found) {
           try {
             unprotect(keyring, o.value);
           } catch (err) {
-            bad++;
-            process.stdout.write(`FAIL ${o.node.path} ${o.property}: ${(err as Error).message}\n`);
+            const e = err as Error & { code?: string };
+            failed.push({
+              path: o.node.path,
+              property: o.property,
+              code: e.code ?? 'error',
+              message: e.message,
+            });
           }
         }
-        process.stdout.write(
-          `${found.length - bad} of ${found.length} protected values open with these keys\n`,
+        const report = {
+          ok: failed.length === 0,
+          values: found.length,
+          opened: found.length - failed.length,
+          failed,
+        };
+        printReport(
+          opts['json'],
+          report,
+          (r) =>
+            `${r.failed.map((f) => `FAIL ${f.path} ${f.property}: ${f.message}\n`).join('')}${r.opened} of ${r.values} protected values open with these keys\n`,
         );
-        if (bad > 0) process.exitCode = 1;
+        if (!report.ok) process.exitCode = 1;
       });
     } catch (err) {
       fail(err);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CryptoError } from '../../crypto/errors.js';
 import { fail } from '../fail.js';
-import { keyFlags, printRefreshHint, withKeyLocation } from '../key-location.js';
+import { keyFlags, REFRESH_HINT, withKeyLocation } from '../key-location.js';
+import { printReport } from '../report.js';
 
 /** A text file the user named, or a one-line error saying which and why. */
 function readUserFile(file: string, what: string): string {
@@ -39,20 +40,24 @@ export function keysTransferCommands(keys: Command) {
       .option(
         '--passphrase-file <file>',
         'seal the bundle with this passphrase (or set LATCHKEY_KEYS_PASSPHRASE)',
-      ),
+      )
+      .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
       const secret = passphrase(opts);
       const { exportKeys } = await import('../../crypto/export.js');
       await withKeyLocation(opts, async (loc) => {
         const { ids } = await exportKeys(loc, opts['out']!, secret);
-        process.stdout.write(
-          `exported ${ids.length} keys to ${opts['out']}${secret ? ' (sealed with the passphrase)' : ''}\n`,
+        printReport(
+          opts['json'],
+          { file: opts['out'], keys: ids, sealed: secret !== undefined },
+          () =>
+            `exported ${ids.length} keys to ${opts['out']}${secret ? ' (sealed with the passphrase)' : ''}\n${
+              secret
+                ? ''
+                : 'the bundle holds the keys in clear: keep it as safe as the keys themselves\n'
+            }`,
         );
-        if (!secret)
-          process.stdout.write(
-            'the bundle holds the keys in clear: keep it as safe as the keys themselves\n',
-          );
       });
     } catch (err) {
       fail(err);
@@ -71,7 +76,8 @@ export function keysTransferCommands(keys: Command) {
       .option(
         '--passphrase-file <file>',
         'passphrase of a sealed bundle (or LATCHKEY_KEYS_PASSPHRASE)',
-      ),
+      )
+      .option('--json', 'print JSON'),
   ).action(async (file: string, opts: Record<string, string | undefined>) => {
     try {
       const text = readUserFile(file, '');
@@ -84,10 +90,12 @@ export function keysTransferCommands(keys: Command) {
             passphrase: secret,
             keepExisting: opts['keepExisting'] !== undefined,
           });
-          process.stdout.write(
-            `imported: master ${r.master}, hmac ${r.hmac}${r.kept ? `; kept ${r.kept} existing keys` : ''}\n`,
+          printReport(
+            opts['json'],
+            r,
+            () =>
+              `imported: master ${r.master}, hmac ${r.hmac}${r.kept ? `; kept ${r.kept} existing keys` : ''}\n${REFRESH_HINT}`,
           );
-          printRefreshHint();
           // Documented: importing into a new data folder, before its first start, prepares it.
         },
         { create: true },
@@ -104,16 +112,19 @@ export function keysTransferCommands(keys: Command) {
         "import AEM's key files: master (16 bytes) opens AEM protected values; hmac becomes the primary hmac key",
       )
       .requiredOption('--master <file>', "AEM's master key file")
-      .option('--hmac <file>', "AEM's hmac key file"),
+      .option('--hmac <file>', "AEM's hmac key file")
+      .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
       const { importAemKeys } = await import('../../crypto/import-aem.js');
       await withKeyLocation(opts, async (loc) => {
         const r = await importAemKeys(loc, { master: opts['master']!, hmac: opts['hmac'] });
-        process.stdout.write(
-          `AEM master key ${r.aemMaster} imported${r.hmac ? `; hmac ${r.hmac} is now primary` : ''}\n`,
+        printReport(
+          opts['json'],
+          r,
+          () =>
+            `AEM master key ${r.aemMaster} imported${r.hmac ? `; hmac ${r.hmac} is now primary` : ''}\n${REFRESH_HINT}`,
         );
-        printRefreshHint();
       });
     } catch (err) {
       fail(err);

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { fail } from '../fail.js';
 import { imsFlags, publicUrlOf, withImsStore } from '../ims-store.js';
+import { printReport } from '../report.js';
 
-/** `latchkey token dev --user ID --environment p1-e1`: a local development token. */
+/**
+ * `latchkey token dev --user ID [--environment p1-e1]`: a local development token;
+ * `latchkey token list`, `latchkey token revoke`.
+ */
 export function tokenCommands(program: Command) {
   const token = program.command('token').description('access tokens for development');
   imsFlags(
@@ -12,10 +16,14 @@ export function tokenCommands(program: Command) {
         "print a local development token for an IMS user, as the Developer Console's JSON (valid 24 h)",
       )
       .requiredOption('--user <id>', 'the user (the same id must exist on the instances)')
-      .requiredOption('--environment <id>', 'program and environment, e.g. p1-e1'),
+      .option(
+        '--environment <id>',
+        'program and environment, e.g. p1-e1 (default: the only one, when the IMS has one)',
+      ),
   ).action(async (opts: Record<string, string | undefined>) => {
     try {
       const { cryptoDirOf, loadKeyring } = await import('../../crypto/load-keyring.js');
+      const { soleEnvironment } = await import('../../ims/sole-environment.js');
       const { ACCESS_TOKEN_LIFETIME_MS } = await import('../../ims/access-token.js');
       const { bootstrapIms } = await import('../../ims/bootstrap.js');
       const { devToken } = await import('../../ims/dev-token.js');
@@ -26,6 +34,7 @@ export function tokenCommands(program: Command) {
           { initialize: false },
         );
         await bootstrapIms(store);
+        const environment = opts['environment'] ?? (await soleEnvironment(store));
         const signing = new SigningKeyRing(
           store,
           keyring,
@@ -35,7 +44,7 @@ export function tokenCommands(program: Command) {
         await signing.refresh();
         const json = await devToken(store, signing.current(), {
           userId: opts['user']!,
-          environment: opts['environment']!,
+          environment,
           issuer: { issuer: (await publicUrlOf(store, config)).issuer, as: config.ims.asClaim },
         });
         process.stdout.write(`${JSON.stringify(json)}\n`);
@@ -81,14 +90,18 @@ export function tokenCommands(program: Command) {
         'revoke one development token (its id from latchkey token list), or with --user every token of a user',
       )
       .argument('[jti]', 'the token’s id')
-      .option('--user <id>', 'revoke every token issued so far for this user'),
+      .option('--user <id>', 'revoke every token issued so far for this user')
+      .option('--json', 'print JSON'),
   ).action(async (jti: string | undefined, opts: Record<string, string | undefined>) => {
     try {
       const { revokeDevTokens } = await import('../../ims/revoke-dev-tokens.js');
       await withImsStore(opts, async (store) => {
         const { revoked } = await revokeDevTokens(store, { jti, user: opts['user'] });
-        process.stdout.write(
-          `${revoked} development token${revoked === 1 ? '' : 's'} revoked: refused by the IMS at once, by instances within ims.revocationPollMs (10 s by default)\n`,
+        printReport(
+          opts['json'],
+          { revoked },
+          () =>
+            `${revoked} development token${revoked === 1 ? '' : 's'} revoked: refused by the IMS at once, by instances within ims.revocationPollMs (10 s by default)\n`,
         );
       });
     } catch (err) {

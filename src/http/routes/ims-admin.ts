@@ -30,8 +30,10 @@ export interface ImsAdminDeps {
 /**
  * The IMS admin API (HTTP Basic, IMS administrators only), the HTTP twin of the CLI:
  * `POST /ims/admin/credentials` (`environment`), `POST /ims/admin/credentials/<client id>/revoke`,
- * `POST /ims/admin/credentials/<client id>/certificates` (`certificate`: PEM, for rotation),
- * `DELETE /ims/admin/credentials/<client id>/certificates/<SHA-256 fingerprint>`,
+ * `POST /ims/admin/credentials/<client id>/certificates` (`certificate`: PEM, for rotation;
+ * answers the new certificate's fingerprint),
+ * `DELETE /ims/admin/credentials/<client id>/certificates/<SHA-256 fingerprint>` (hex, with or
+ * without colons),
  * `POST /ims/admin/dev-token` (`user`, `environment`), `GET /ims/admin/dev-tokens` (`?user=`),
  * `POST /ims/admin/dev-tokens/revoke` (`jti`, or `user` for all of its tokens).
  */
@@ -78,7 +80,7 @@ export function imsAdminRoutes(app: FastifyInstance, deps: ImsAdminDeps) {
       await requireAdmin(request);
       const form = await readForm(request);
       const pem = field(form, 'certificate') ?? form.files.get('certificate')?.toString('utf8');
-      return { certificates: await addCertificate(deps.store, request.params.clientId, pem) };
+      return addCertificate(deps.store, request.params.clientId, pem);
     },
   );
 

@@ -295,8 +295,9 @@ export const imsAdminSchemas = {
       { files: ['certificate'] },
     ),
     response: {
-      200: object('how many certificates the integration has', {
+      200: object('how many certificates the integration has, and the new one’s fingerprint', {
         certificates: { type: 'integer' },
+        fingerprint: text('its SHA-256 fingerprint: 64 lowercase hex digits'),
       }),
       ...adminErrors,
     },
@@ -309,7 +310,9 @@ export const imsAdminSchemas = {
       type: 'object',
       properties: {
         clientId: text('e.g. cm-p1-e1-integration'),
-        fingerprint: text('the certificate’s SHA-256 fingerprint (AA:BB:…)'),
+        fingerprint: text(
+          'the certificate’s SHA-256 fingerprint: 64 hex digits as credentials list shows them, or with colons (AA:BB:…)',
+        ),
       },
       required: ['clientId', 'fingerprint'],
     },
