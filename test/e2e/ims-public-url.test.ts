@@ -63,7 +63,7 @@ describe("the deployment's one public URL", () => {
       '--data',
       data,
     ]);
-    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining('no path')]);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('no path')]);
 
     const after = await startServer([
       'serve',
