@@ -101,8 +101,34 @@ export class ConfigError extends Error {
   }
 }
 
-/** The storage backend failed or is unreachable: a server fault (5xx), never the client's. */
+/**
+ * The store could not be opened (at start, or by a command): a bad location, or nothing answers
+ * there. Not an HTTP error: raised before a server exists.
+ */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   readonly code = 'store_unavailable';
+}
+
+/** How long a client is told to wait (`Retry-After`, seconds) while the store is unreachable. */
+export const STORE_RETRY_AFTER_S = 5;
+
+/**
+ * 503: the store cannot be reached right now (PostgreSQL stopped or restarting, the network to it
+ * down). Nothing was done; the request may be sent again after `Retry-After`. The store adapter
+ * raises it for every connection failure (see `store/postgres/unavailable.ts`), and the process
+ * recovers by itself when the store answers again. The cause (for the log) never holds a password:
+ * connection errors name the address only.
+ */
+export class StoreUnavailableError extends LatchkeyError {
+  override readonly name = 'StoreUnavailableError';
+  constructor(options?: ErrorOptions) {
+    super(
+      'store_unavailable',
+      'the store cannot be reached; try again shortly',
+      503,
+      { 'retry-after': String(STORE_RETRY_AFTER_S) },
+      options,
+    );
+  }
 }

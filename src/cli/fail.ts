@@ -1,4 +1,10 @@
-import { ConfigError, DataFolderError, LatchkeyError, StoreError } from '../errors.js';
+import {
+  ConfigError,
+  DataFolderError,
+  LatchkeyError,
+  StoreError,
+  StoreUnavailableError,
+} from '../errors.js';
 
 /**
  * Prints a one-line reason (and what to do, where known) on stderr and sets a non-zero exit
@@ -17,6 +23,9 @@ export function fail(err: unknown): void {
   } else if (err instanceof ConfigError) {
     message = `invalid configuration: ${err.message}`;
     code = 2;
+  } else if (err instanceof StoreUnavailableError) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    message = `the store cannot be reached${cause}; try again when it is back (check --db / LATCHKEY_DB)`;
   } else if (err instanceof LatchkeyError) {
     message = err.message;
     if (err.code === 'invalid_request' && err.status === 400) code = 2;

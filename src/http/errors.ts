@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { LatchkeyError } from '../errors.js';
+import { LatchkeyError, StoreUnavailableError } from '../errors.js';
 
 /** Fastify's own client-error codes, mapped to latchkey's stable codes. */
 const FASTIFY_CODES: Readonly<Record<string, string>> = {
@@ -87,7 +87,11 @@ export function sendError(
   reply: FastifyReply,
 ): FastifyReply {
   const { status, headers, body } = toResponse(err);
-  if (status >= 500) request.log.error({ err }, 'request failed');
+  if (err instanceof StoreUnavailableError) {
+    // An outage, not a fault of this process: one line with the reason, no stack per request.
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
+    request.log.warn({ code: body.error, status, cause }, 'store unavailable');
+  } else if (status >= 500) request.log.error({ err }, 'request failed');
   else request.log.info({ code: body.error, status }, 'request refused');
   // Also for errors raised before any hook ran (a malformed URL): never sniffed, never cached.
   return reply

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DataFolderError, StoreError } from '../../errors.js';
+import { DataFolderError, StoreError, StoreUnavailableError } from '../../errors.js';
 import { depthOf, descendantRange, parentOf, prefixUpperBound } from '../ranges.js';
 import type {
   ChangeEvent,
@@ -16,6 +16,7 @@ import type {
 } from '../types.js';
 import { PostgresChangeFeed } from './changes.js';
 import { POSTGRES_SCHEMA } from './schema.js';
+import { storeFailure } from './unavailable.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 type NodeRow = { path: string; primary_type: string; properties: string };
@@ -53,6 +54,11 @@ export interface PostgresStoreOptions extends StoreOptions {
  * The shared store: several processes (IMS instances, an author cluster) use one PostgreSQL
  * database. Use {@link PostgresStore.open}; `?schema=NAME` in the URL selects a schema other
  * than `public` (created if missing).
+ *
+ * While the server cannot be reached (stopped, restarting, network down), every operation fails
+ * with `StoreUnavailableError` and nothing is half done: a transaction whose connection broke
+ * was not committed (or, if COMMIT itself was cut off, it is not acknowledged). The pool opens new
+ * connections as soon as the server answers again, so the process recovers by itself.
  */
 export class PostgresStore implements Store {
   readonly backend = 'postgres' as const;
@@ -80,10 +86,13 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({
       connectionString: parsed.href,
       max: options.max ?? 10,
-      connectionTimeoutMillis: 10_000,
+      // Bounds how long a request waits for a server that does not answer at all (a refused
+      // connection fails at once): then 503, not a hung request.
+      connectionTimeoutMillis: 5_000,
       options: `-c search_path=${schema}`,
     });
-    // An idle client that loses its connection must not crash the process.
+    // An idle client that loses its connection must not crash the process: the pool drops it
+    // and connects anew on the next request.
     pool.on('error', () => {});
     const store = new PostgresStore(
       pool,
@@ -166,7 +175,20 @@ export class PostgresStore implements Store {
   }
 
   async transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw storeFailure(err);
+    }
+    // A client whose connection broke is destroyed, not handed to the next request. While it is
+    // checked out, the pool no longer listens for its errors: a connection lost between two
+    // queries would otherwise be an unhandled 'error' event, which ends the process.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = new StoreUnavailableError({ cause: err });
+    };
+    client.on('error', onError);
     try {
       for (let attempt = 1; ; attempt++) {
         const tx = new PostgresOps(client, this.#clock);
@@ -176,6 +198,11 @@ export class PostgresStore implements Store {
           await client.query('COMMIT');
           return result;
         } catch (err) {
+          const failure = storeFailure(err);
+          if (failure instanceof StoreUnavailableError) {
+            broken = failure;
+            throw failure;
+          }
           await client.query('ROLLBACK').catch(() => {});
           const code = (err as { code?: string }).code;
           if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
@@ -185,16 +212,21 @@ export class PostgresStore implements Store {
         }
       }
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
   async purgeExpired(): Promise<number> {
-    const res = await this.#pool.query(
-      'DELETE FROM lk_records WHERE expires_at IS NOT NULL AND expires_at <= $1',
-      [this.#clock()],
-    );
-    return res.rowCount ?? 0;
+    try {
+      const res = await this.#pool.query(
+        'DELETE FROM lk_records WHERE expires_at IS NOT NULL AND expires_at <= $1',
+        [this.#clock()],
+      );
+      return res.rowCount ?? 0;
+    } catch (err) {
+      throw storeFailure(err);
+    }
   }
 
   publish(event: ChangeEvent): Promise<void> {
@@ -206,7 +238,11 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.#pool.query('SELECT 1');
+    try {
+      await this.#pool.query('SELECT 1');
+    } catch (err) {
+      throw storeFailure(err);
+    }
   }
 
   async close(): Promise<void> {
@@ -234,7 +270,11 @@ class PostgresOps implements StoreOps {
     params: unknown[],
   ): Promise<pg.QueryResult<R>> {
     if (this.#closed) throw new TypeError('transaction handle used after its transaction ended');
-    return this.#db.query<R>(sql, params);
+    try {
+      return await this.#db.query<R>(sql, params);
+    } catch (err) {
+      throw storeFailure(err);
+    }
   }
 
   async getNode(path: string) {
