@@ -29,12 +29,15 @@ export function followChanges(
   const anyStore = new Set(options.fromAnyStore ?? []);
   return store.subscribe(
     (event) => {
-      if (event.local) return; // this process dropped its caches when it made the change
+      // First: the feed delivers a resync as its own (local) event, and it must not be dropped
+      // with this process's own changes. Regression: after an outage the caches were not
+      // re-read, and what changed meanwhile waited for their time to live.
       if (event.kind === RESYNC) {
         options.log.info({}, 'change notifications resumed: re-reading every cache');
         for (const handler of Object.values(handlers)) handler?.();
         return;
       }
+      if (event.local) return; // this process dropped its caches when it made the change
       if (!event.sameStore && !anyStore.has(event.kind)) return;
       options.onEvent?.(event);
       handlers[event.kind]?.();

@@ -62,7 +62,12 @@ describe.skipIf(skip)('store outage', () => {
         '--ims',
         ims.url,
       ],
-      { LATCHKEY_ADMIN_PASSWORD: PASSWORD, LATCHKEY_IMS_REVOCATION_POLL_MS: '1000' },
+      {
+        LATCHKEY_ADMIN_PASSWORD: PASSWORD,
+        LATCHKEY_IMS_REVOCATION_POLL_MS: '1000',
+        // Its log says when the change notifications (LISTEN) are lost and resumed.
+        LATCHKEY_LOG_LEVEL: 'info',
+      },
       'author',
     );
     const created = await fetch(`${ims.url}/ims/admin/credentials`, {
@@ -235,6 +240,13 @@ describe.skipIf(skip)('store outage', () => {
       }
       expect(author.child.exitCode).toBe(null);
       expect(ims.child.exitCode).toBe(null);
+      // The instance's change-notification connection (LISTEN) came back by itself too, and
+      // re-read its caches (what changed meanwhile is not missed). Regression: the resync event
+      // was dropped as a local one, so nothing was re-read until the caches expired.
+      const resumed = () => (author.stdout().match(/change notifications resumed/g) ?? []).length;
+      const until = Date.now() + 15_000; // it reconnects with a growing pause, at most 5 s
+      while (resumed() < (mode === 'fast' ? 1 : 2) && Date.now() < until) await sleep(100);
+      expect(resumed()).toBe(mode === 'fast' ? 1 : 2);
     },
     180_000,
   );
@@ -273,7 +285,7 @@ describe.skipIf(skip)('store outage', () => {
     expect(written.clients.filter((c) => !ids.includes(c))).toEqual([]);
   });
 
-  it('the revocation poller recovered: a token revoked now is refused by the instance', async () => {
+  it('revocations reach the instance again: a token revoked now is refused', async () => {
     const token = (await (
       await fetch(`${ims.url}/ims/token/v3`, {
         method: 'POST',

@@ -64,10 +64,15 @@ export function startServer(
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}: ${err}`));
     });
+    let started = false;
     child.stdout?.on('data', (d) => {
       out += d;
+      // Once only: later output (a log line while stopping) must not run this again, which
+      // removed the exit listener stop() waits on.
+      if (started) return;
       const m = new RegExp(`latchkey ${role ?? '\\w+'} listening on (\\S+)`).exec(out);
       if (!m || !out.includes('\n', m.index)) return;
+      started = true;
       clearTimeout(timer);
       child.removeAllListeners('exit');
       const password = /admin password[^:]*: (\S+)/.exec(out)?.[1];

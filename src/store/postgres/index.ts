@@ -229,8 +229,12 @@ export class PostgresStore implements Store {
     }
   }
 
-  publish(event: ChangeEvent): Promise<void> {
-    return this.#changes.publish(this.#pool, event);
+  async publish(event: ChangeEvent): Promise<void> {
+    try {
+      await this.#changes.publish(this.#pool, event);
+    } catch (err) {
+      throw storeFailure(err);
+    }
   }
 
   subscribe(listener: (event: ReceivedChange) => void, options?: SubscribeOptions) {
