@@ -103,14 +103,14 @@ describe('latchkey protect and unprotect', () => {
     }
   });
 
-  it('refuse an empty standard input (exit 2), and a folder without keys before reading it', async () => {
+  it('refuse an empty standard input (exit 2), and a folder without a store before reading it', async () => {
     const empty = await runCli(['protect', '--data', data], {}, '');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('nothing on standard input');
     expect(empty.stdout).toBe('');
-    const noKeys = await runCli(['protect', '--data', join(root, 'empty')], {}, 'x');
-    expect(noKeys.code).toBe(1);
-    expect(noKeys.stderr).toContain('no keys in');
+    const noStore = await runCli(['protect', '--data', join(root, 'empty')], {}, 'x');
+    expect(noStore.code).toBe(2);
+    expect(noStore.stderr).toMatch(/^latchkey: no_store: /);
   });
 });
 
