@@ -6,6 +6,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: ['default', './test/helpers/summary-reporter.ts'],
+    reporters: [
+      'default',
+      './test/helpers/summary-reporter.ts',
+      './test/helpers/attack-reporter.ts',
+    ],
   },
 });

@@ -102,6 +102,22 @@ export class ConfigError extends Error {
 }
 
 /**
+ * A server cannot listen: its port is taken. Not an HTTP error: raised before a server runs.
+ * The message names the port, whose it is and the flag that chooses another.
+ */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  readonly code = 'port_in_use';
+  readonly port: number;
+  readonly flag: string;
+  constructor(port: number, message: string, flag: string, options?: ErrorOptions) {
+    super(message, options);
+    this.port = port;
+    this.flag = flag;
+  }
+}
+
+/**
  * The store could not be opened (at start, or by a command): a bad location, or nothing answers
  * there. Not an HTTP error: raised before a server exists.
  */

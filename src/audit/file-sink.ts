@@ -8,6 +8,7 @@ import {
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { AuditSource } from './read.js';
 import type { AuditSink } from './sink.js';
 import type { AuditLine } from './types.js';
 
@@ -75,6 +76,10 @@ export class FileSink implements AuditSink {
   }
 
   async close(): Promise<void> {}
+
+  get source(): AuditSource {
+    return { kind: 'file', dir: this.dir };
+  }
 }
 
 /** Rotated audit files of a folder, oldest first. */

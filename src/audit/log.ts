@@ -1,9 +1,24 @@
+import { normalizeAddress } from '../auth/throttle.js';
 import type { AuditSink } from './sink.js';
 import type { AuditDetail, AuditEvent, AuditLine, AuditType } from './types.js';
 
 /** Refusals an attacker can repeat at will: one line per minute and key, with a count. */
 const COALESCED: ReadonlySet<AuditType> = new Set(['throttle.refused', 'csrf.refused']);
 const COALESCE_MS = 60_000;
+/**
+ * Lines of one coalesced type from one address (IPv6: its /64) written at once per minute. The
+ * actor, target and details of a refusal are the client's to choose (a made-up user name per
+ * guess, a path or an `Origin` per request), so a refusal that differs from the earlier ones in
+ * them is still one of the same flood: beyond this many, the rest of the minute's refusals from
+ * that address are one line with a count.
+ */
+const MAX_LINES_PER_ADDRESS = 10;
+/**
+ * Most (type, address) pairs counted at once, and most lines remembered for their repeats: beyond
+ * them (a flood from very many addresses), one count per type for all the others.
+ */
+const MAX_SOURCES = 10_000;
+const MAX_REMEMBERED = 20_000;
 /** Longest text kept in a line's fields (user names typed by anyone, paths). */
 const MAX_TEXT = 256;
 
@@ -26,19 +41,33 @@ export interface AuditOrigin {
 interface Pending {
   line: AuditLine;
   count: number;
-  timer: NodeJS.Timeout;
+}
+
+/** One minute of one coalesced type's refusals from one address. */
+interface Source {
+  readonly timer: NodeJS.Timeout;
+  /** Lines written at once (by actor, target and details), with their repeats since. */
+  readonly lines: Map<string, Pending>;
+  /** Refusals beyond {@link MAX_LINES_PER_ADDRESS} distinct lines: the first one, and how many. */
+  folded?: Pending;
 }
 
 /**
  * One process's audit log: turns events into lines (time, role, instance, address, actor) and
- * hands them to its sink. Repeated refusals (`throttle.refused`, `csrf.refused`) with the same
- * actor, address and details are written once per minute: the first at once, the rest as one
- * line with `count` when the minute is over (or the log closes), so a flood cannot fill the disk.
+ * hands them to its sink. Refusals a client can repeat at will (`throttle.refused`,
+ * `csrf.refused`) are written once per minute: the first with the same actor, address, target
+ * and details at once, its repeats as one line with `count` when the minute is over (or the log
+ * closes); and from one address at most {@link MAX_LINES_PER_ADDRESS} such lines of a type a
+ * minute, whatever actors, targets and details it makes up, the rest as one line with `count`
+ * and `details.folded`. So a flood cannot fill the disk or rotate the real events away.
  */
 export class AuditLog {
   readonly sink: AuditSink;
   readonly options: AuditLogOptions;
-  readonly #pending = new Map<string, Pending>();
+  /** Coalesced refusals of the current minute, by type and address. */
+  readonly #sources = new Map<string, Source>();
+  /** How many lines the sources remember (see {@link MAX_REMEMBERED}). */
+  #remembered = 0;
 
   constructor(sink: AuditSink, options: AuditLogOptions) {
     this.sink = sink;
@@ -48,33 +77,59 @@ export class AuditLog {
   /** Writes one event; never throws (a failure goes to `onError`). */
   async record(event: AuditEvent, origin: AuditOrigin): Promise<void> {
     const line = this.#line(event, origin);
-    if (COALESCED.has(line.type)) {
-      const key = JSON.stringify([line.type, line.actor, line.address, line.target, line.details]);
-      const pending = this.#pending.get(key);
-      if (pending) {
-        pending.count++;
-        return;
-      }
-      const timer = setTimeout(() => void this.#flush(key), COALESCE_MS);
-      timer.unref();
-      this.#pending.set(key, { line, count: 0, timer });
-    }
+    if (COALESCED.has(line.type) && !this.#coalesce(line)) return;
     await this.#write(line);
+  }
+
+  /** Counts a repeatable refusal; whether it is to be written now. */
+  #coalesce(line: AuditLine): boolean {
+    let sourceKey = `${line.type}\u0000${line.address === undefined ? '' : normalizeAddress(line.address)}`;
+    if (!this.#sources.has(sourceKey) && this.#sources.size >= MAX_SOURCES)
+      sourceKey = `${line.type}\u0000*`;
+    let source = this.#sources.get(sourceKey);
+    if (!source) {
+      const timer = setTimeout(() => void this.#flush(sourceKey), COALESCE_MS);
+      timer.unref();
+      source = { timer, lines: new Map() };
+      this.#sources.set(sourceKey, source);
+    }
+    const key = JSON.stringify([line.actor, line.address, line.target, line.details]);
+    const pending = source.lines.get(key);
+    if (pending) {
+      pending.count++;
+      return false;
+    }
+    if (
+      source.lines.size < MAX_LINES_PER_ADDRESS &&
+      this.#remembered < MAX_REMEMBERED &&
+      !sourceKey.endsWith('\u0000*')
+    ) {
+      source.lines.set(key, { line, count: 0 });
+      this.#remembered++;
+      return true;
+    }
+    if (source.folded) source.folded.count++;
+    else
+      source.folded = { line: { ...line, details: { ...line.details, folded: true } }, count: 1 };
+    return false;
   }
 
   /** Writes what repeated refusals are still counted. */
   async close(): Promise<void> {
-    await Promise.all([...this.#pending.keys()].map((key) => this.#flush(key)));
+    await Promise.all([...this.#sources.keys()].map((key) => this.#flush(key)));
     await this.sink.close();
   }
 
-  async #flush(key: string): Promise<void> {
-    const pending = this.#pending.get(key);
-    if (!pending) return;
-    this.#pending.delete(key);
-    clearTimeout(pending.timer);
-    if (pending.count > 0) {
-      await this.#write({ ...pending.line, time: this.#now(), count: pending.count });
+  async #flush(sourceKey: string): Promise<void> {
+    const source = this.#sources.get(sourceKey);
+    if (!source) return;
+    this.#sources.delete(sourceKey);
+    this.#remembered -= source.lines.size;
+    clearTimeout(source.timer);
+    for (const pending of [...source.lines.values(), ...(source.folded ? [source.folded] : [])]) {
+      if (pending.count > 0) {
+        await this.#write({ ...pending.line, time: this.#now(), count: pending.count });
+      }
     }
   }
 

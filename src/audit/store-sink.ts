@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Json, Store } from '../store/types.js';
+import type { AuditSource } from './read.js';
 import type { AuditSink } from './sink.js';
 import type { AuditLine } from './types.js';
 
@@ -31,4 +32,8 @@ export class StoreSink implements AuditSink {
   }
 
   async close(): Promise<void> {}
+
+  get source(): AuditSource {
+    return { kind: 'store', store: this.store };
+  }
 }

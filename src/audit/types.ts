@@ -16,8 +16,10 @@ export const AUDIT_EVENT_TYPES = {
   'certificate.added': 'a certificate added to an integration (details.fingerprint: its SHA-256)',
   'certificate.removed': 'a certificate removed from an integration',
   'keys.migrated': 'the keys moved between key files and the repository (details.to)',
-  'keys.rotated': 'a new primary master or hmac key (details.kind, previous, current)',
-  'keys.imported': 'keys installed from a bundle (details.source bundle) or AEM key files (aem)',
+  'keys.rotated':
+    'a new primary master or hmac key (details.kind, previous, current; details.activated when it was distributed before)',
+  'keys.imported':
+    'keys installed from a bundle (details.source bundle, or push from latchkey keys push and farm rotate-hmac; details.verifyOnly when added as older versions only) or AEM key files (aem)',
   'keys.exported': 'keys written to a bundle file (details.file, sealed)',
   'keys.rewrapped': 'protected values re-sealed with the primary master key (details counts)',
   'signing-key.rotated':

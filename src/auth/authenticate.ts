@@ -16,6 +16,12 @@ export interface Credentials {
 export interface Authenticated {
   readonly subject: Subject;
   readonly setCookie?: string | undefined;
+  /**
+   * Whether the `Authorization` header authenticated the request (Basic, Bearer), so that no
+   * cookie was used: only then is a write exempt from the CSRF token (see http/csrf.ts). A header
+   * of another scheme (or garbage) authenticates nothing, and a cookie sent with it still counts.
+   */
+  readonly byHeader?: boolean;
 }
 
 /**
@@ -39,7 +45,7 @@ export function basicHandler(ctx: RepositoryContext, throttle: CredentialThrottl
       authenticatePassword(ctx, basic.user, basic.password),
     ).then((subject) => {
       if (!subject) throw new UnauthorizedError('invalid user name or password');
-      return { subject };
+      return { subject, byHeader: true };
     });
   };
 }

@@ -1,8 +1,9 @@
 import { audit } from '../audit/record.js';
 import { LatchkeyError } from '../errors.js';
+import { logins } from '../metrics/registry.js';
 import type { Subject } from '../repository/subject.js';
 import { authenticatePassword } from '../repository/users/authenticate-password.js';
-import { type CredentialThrottle, throttledCheck } from './throttle.js';
+import { type CredentialThrottle, ThrottledError, throttledCheck } from './throttle.js';
 import { issueToken, type TokenServices } from './tokens/handler.js';
 
 /** 403: the user name or password is wrong (also for a disabled or unknown user). */
@@ -34,7 +35,11 @@ export async function signIn(
   }
   const subject = await throttledCheck(throttle, 'login', attempt.user, attempt.address, () =>
     authenticatePassword(tokens.ctx, attempt.user, attempt.password),
-  );
+  ).catch((err: unknown) => {
+    logins.inc({ outcome: err instanceof ThrottledError ? 'throttled' : 'error' });
+    throw err;
+  });
+  logins.inc({ outcome: subject ? 'success' : 'failure' });
   if (!subject) throw new InvalidCredentialsError();
   await audit({ type: 'login', actor: subject.userId, details: { method: 'form' } });
   const settings = await tokens.settings.get();

@@ -46,6 +46,18 @@ class Counter {
 }
 
 /**
+ * The per-user-and-address counters of services that check one user's password: `latchkey start`
+ * gives its author and its IMS one `admin` with one password, so a guess at either is a guess at
+ * both. Throttles made with the same `SharedAccounts` count a user name's failures from an address
+ * together (a lockout at the IMS is not bypassed by guessing on at the author, nor the other way
+ * round) and keep their per-address counters apart (a flood of made-up names or client secrets at
+ * one service does not stop that address at the other).
+ */
+export class SharedAccounts {
+  readonly pairs = new Map<string, Counter>();
+}
+
+/**
  * Throttling of every credential check (form login, HTTP Basic, IMS administrators, client
  * secrets), counted in this process.
  *
@@ -60,18 +72,25 @@ class Counter {
  * its owner signing in from an address with none. There is deliberately no per-account lock.
  * Identities are normalized (NFKC, lower case) before counting, so `ADMIN` and `admin` count
  * together; IPv4-mapped IPv6 addresses count as IPv4, other IPv6 addresses by their /64.
+ * Services of one process that share their users' passwords share the per-user counters (see
+ * {@link SharedAccounts}).
  */
 export class CredentialThrottle {
-  readonly #pairs = new Map<string, Counter>();
+  readonly #pairs: Map<string, Counter>;
   readonly #addresses = new Map<string, Counter>();
   readonly #options: ThrottleOptions;
   readonly #clock: () => number;
   /** Where failures and refusals are reported (the server log); set once the app exists. */
   onEvent: (event: ThrottleEvent) => void = () => {};
 
-  constructor(options: ThrottleOptions, clock: () => number = Date.now) {
+  constructor(
+    options: ThrottleOptions,
+    clock: () => number = Date.now,
+    accounts: SharedAccounts = new SharedAccounts(),
+  ) {
     this.#options = options;
     this.#clock = clock;
+    this.#pairs = accounts.pairs;
   }
 
   /**

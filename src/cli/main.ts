@@ -8,10 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { adminCommands } from './commands/admin.js';
 import { aemCommands } from './commands/aem.js';
 import { auditCommand } from './commands/audit.js';
 import { configCommand } from './commands/config.js';
 import { credentialsCommands } from './commands/credentials.js';
+import { farmCommands } from './commands/farm.js';
 import { imsCommands } from './commands/ims.js';
 import { keysChangeCommands } from './commands/keys-change.js';
 import { keysInspectCommands } from './commands/keys-inspect.js';
@@ -56,12 +58,14 @@ const keys = program
 keysInspectCommands(keys);
 keysChangeCommands(keys);
 keysTransferCommands(keys);
+farmCommands(program, keys);
 protectCommands(program);
 aemCommands(program);
 credentialsCommands(program);
 tokenCommands(program);
 imsCommands(program);
 usersCommands(program);
+adminCommands(program);
 auditCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { CERTIFICATE_ERROR_CODES } from './tls-errors.js';
 
 /** Service credentials JSON as the Developer Console (or `latchkey credentials create`) gives it. */
 export interface ServiceCredentialsJson {
@@ -31,12 +32,26 @@ export class ExchangeError extends Error {
   }
 }
 
-/** `https://` unless the endpoint names its scheme, or is a loopback address (local development). */
+/**
+ * Where the IMS of `imsEndpoint` is reached: `https://<imsEndpoint>`, as Adobe's clients call it,
+ * unless the endpoint names its scheme.
+ */
 export function imsBaseUrl(imsEndpoint: string): string {
   if (/^https?:\/\//.test(imsEndpoint)) return imsEndpoint.replace(/\/+$/, '');
+  return `https://${imsEndpoint}`;
+}
+
+/** Whether `imsEndpoint` (no scheme) is a loopback address: a local IMS may speak plain HTTP. */
+function loopback(imsEndpoint: string): boolean {
   const host = imsEndpoint.replace(/:\d+$/, '');
-  const local = host === 'localhost' || host === '[::1]' || host.startsWith('127.');
-  return `${local ? 'http' : 'https'}://${imsEndpoint}`;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+/** The TLS handshake met a server speaking plain HTTP. */
+function plainHttp(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  const code = e?.cause?.code ?? e?.code;
+  return code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO';
 }
 
 /**
@@ -62,37 +77,39 @@ export async function exchange(
       0,
     );
   }
-  const base = imsBaseUrl(i.imsEndpoint);
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
-  const metascopes: Record<string, true> = {};
-  for (const m of i.metascopes
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean))
-    metascopes[`${base}/s/${m}`] = true;
-  const jwt = await new SignJWT(metascopes)
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
-    .setIssuer(i.org)
-    .setSubject(i.id)
-    .setAudience(`${base}/c/${i.technicalAccount.clientId}`)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .setJti(randomUUID())
-    .sign(createPrivateKey(i.privateKey));
-  let res: Response;
-  try {
-    res = await (options.fetch ?? fetch)(`${base}/ims/exchange/jwt`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        client_id: i.technicalAccount.clientId,
-        client_secret: i.technicalAccount.clientSecret,
-        jwt_token: jwt,
-      }),
-    });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new ExchangeError('ims_unreachable', `cannot reach the IMS at ${base}: ${cause}`, 0);
+  // Adobe's clients always call https://<imsEndpoint>. A local IMS (a loopback address) may speak
+  // plain HTTP (latchkey start --ims-http): when the TLS handshake meets one, ask it over http://.
+  const bases = [imsBaseUrl(i.imsEndpoint)];
+  if (!/^https?:\/\//.test(i.imsEndpoint) && loopback(i.imsEndpoint))
+    bases.push(`http://${i.imsEndpoint}`);
+  let res: Response | undefined;
+  for (const [n, base] of bases.entries()) {
+    const jwt = await signFor(i, base, options.now);
+    try {
+      res = await (options.fetch ?? fetch)(`${base}/ims/exchange/jwt`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          client_id: i.technicalAccount.clientId,
+          client_secret: i.technicalAccount.clientSecret,
+          jwt_token: jwt,
+        }),
+      });
+      break;
+    } catch (err) {
+      if (n + 1 < bases.length && plainHttp(err)) continue;
+      const e = err as { code?: string; cause?: { code?: string }; message?: string };
+      const cause = e.cause?.code ?? e.code ?? e.message ?? String(err);
+      const hint = CERTIFICATE_ERROR_CODES.has(cause)
+        ? ": its certificate is not trusted (for latchkey start's local CA: NODE_EXTRA_CA_CERTS=<data>/tls/ca.crt)"
+        : '';
+      throw new ExchangeError(
+        'ims_unreachable',
+        `cannot reach the IMS at ${base}: ${cause}${hint}`,
+        0,
+      );
+    }
   }
+  if (!res) throw new ExchangeError('ims_unreachable', 'cannot reach the IMS', 0);
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
     throw new ExchangeError(
@@ -102,4 +119,38 @@ export async function exchange(
     );
   }
   return body as unknown as TokenResponse;
+}
+
+/** The exchange JWT for the IMS at `base`: its `aud` and metascope claims name that URL. */
+async function signFor(
+  i: ServiceCredentialsJson['integration'],
+  base: string,
+  nowMs: number | undefined,
+): Promise<string> {
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(i.privateKey);
+  } catch {
+    throw new ExchangeError(
+      'invalid_credentials',
+      'the private key of the credentials does not load (a PEM RSA private key is expected)',
+      0,
+    );
+  }
+  const now = Math.floor((nowMs ?? Date.now()) / 1000);
+  const metascopes: Record<string, true> = {};
+  for (const m of (i.metascopes ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean))
+    metascopes[`${base}/s/${m}`] = true;
+  return new SignJWT(metascopes)
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
+    .setIssuer(i.org)
+    .setSubject(i.id)
+    .setAudience(`${base}/c/${i.technicalAccount.clientId}`)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .setJti(randomUUID())
+    .sign(key);
 }

@@ -59,7 +59,13 @@ export const OPTIONS = {
     kind: { type: 'int', min: 0, max: 65535 },
     default: undefined,
     env: 'LATCHKEY_PORT',
-    doc: 'TCP port. Default by role: author 4502, publish 4503, ims 4510. 0 picks a free port.',
+    doc: "TCP port. Default by role: author 4502, publish 4503, ims 4510. 0 picks a free port. For latchkey start: the author's (imsPort is the IMS's).",
+  },
+  imsPort: {
+    kind: { type: 'int', min: 0, max: 65535 },
+    default: DEFAULT_PORTS.ims,
+    env: 'LATCHKEY_IMS_PORT',
+    doc: "(start) The IMS's TCP port when latchkey start runs it beside the author, whose port is port. 0 picks a free port.",
   },
   db: {
     kind: { type: 'url', protocols: ['sqlite:', 'postgres:', 'postgresql:'] },
@@ -102,7 +108,7 @@ export const OPTIONS = {
     kind: { type: 'int', min: 10, max: 20 },
     default: 15,
     env: 'LATCHKEY_SECURITY_PASSWORD_HASH_COST',
-    doc: 'scrypt cost (log2 N, r=8, p=1) for new password hashes. Existing hashes keep their own cost.',
+    doc: "scrypt cost (log2 N, r=8, p=1) of password hashes. A repository user's existing hash keeps its own cost until the user's next successful sign-in, which hashes the password again at this one.",
   },
   'security.maxConcurrentHashes': {
     kind: { type: 'int', min: 1, max: 64 },
@@ -116,11 +122,23 @@ export const OPTIONS = {
     env: 'LATCHKEY_SECURITY_MAX_QUEUED_HASHES',
     doc: 'Most password checks waiting for a hashing slot; beyond it a check is refused at once with 503 and Retry-After: 1.',
   },
+  'metrics.allowFrom': {
+    kind: { type: 'string' },
+    default: undefined,
+    env: 'LATCHKEY_METRICS_ALLOW_FROM',
+    doc: 'Comma-separated client IP addresses (a Prometheus server) that may read the metrics endpoint (GET /system/metrics, GET /ims/metrics) without credentials. By default only administrators may.',
+  },
   'security.allowedOrigins': {
     kind: { type: 'string' },
     default: undefined,
     env: 'LATCHKEY_SECURITY_ALLOWED_ORIGINS',
     doc: "Comma-separated origins (https://host[:port]) besides the server's own whose pages may send writes (POST, PUT, DELETE, PATCH) with a browser's credentials. A write whose Origin or Referer names any other origin is refused (403 csrf_origin).",
+  },
+  'security.allowedHosts': {
+    kind: { type: 'string' },
+    default: undefined,
+    env: 'LATCHKEY_SECURITY_ALLOWED_HOSTS',
+    doc: 'Comma-separated host names (name, or *.domain for its subdomains; no port) that requests may name in their Host header, besides those always allowed: IP addresses, localhost and *.localhost, and the host names of ims.publicUrl (on the IMS: its recorded public URL) and of security.allowedOrigins. Any other Host is refused (421 host_not_allowed): a page whose domain re-resolves to this server (DNS rebinding) cannot reach it. Behind a reverse proxy or under a DNS name, list the public names; * allows any Host (then nothing stops DNS rebinding).',
   },
   'http.bodyLimit': {
     kind: { type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
@@ -188,11 +206,48 @@ export const OPTIONS = {
     env: 'LATCHKEY_IMS',
     doc: 'Base URL of the IMS whose access tokens an instance accepts (Authorization: Bearer). Unset: bearer tokens are refused.',
   },
+  'ims.ca': {
+    kind: { type: 'path' },
+    default: undefined,
+    env: 'LATCHKEY_IMS_CA',
+    doc: "(instances) PEM file of CA certificates to trust for the calls to the IMS (ims.url: its keys and revocation list) and to IMS configurations' endpoints, besides Node's bundled roots and NODE_EXTRA_CA_CERTS. latchkey start sets it to its local CA (<data>/tls/ca.crt).",
+  },
   'ims.revocationPollMs': {
     kind: { type: 'int', min: 1000, max: 3_600_000 },
     default: 10_000,
     env: 'LATCHKEY_IMS_REVOCATION_POLL_MS',
     doc: '(instances) How often the IMS revocation list is pulled: a revoked access token is refused within this delay.',
+  },
+  'users.source': {
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    default: undefined,
+    env: 'LATCHKEY_USERS_SOURCE',
+    doc: '(author, publish) The author whose users and groups this instance copies (pull, every users.pullMs): https://author:4502. Unset: users are managed here only.',
+  },
+  'users.sourceUser': {
+    kind: { type: 'string' },
+    default: 'admin',
+    env: 'LATCHKEY_USERS_SOURCE_USER',
+    doc: 'The account on users.source that reads its users: an administrator or, better, a member of its group user-replicators.',
+  },
+  'users.sourcePassword': {
+    kind: { type: 'string' },
+    default: undefined,
+    env: 'LATCHKEY_USERS_SOURCE_PASSWORD',
+    doc: 'The password of users.sourceUser on users.source (required with users.source).',
+    secret: true,
+  },
+  'users.sourceCa': {
+    kind: { type: 'path' },
+    default: undefined,
+    env: 'LATCHKEY_USERS_SOURCE_CA',
+    doc: "A PEM CA certificate to trust for users.source, besides the system's (and NODE_EXTRA_CA_CERTS).",
+  },
+  'users.pullMs': {
+    kind: { type: 'int', min: 200, max: 3_600_000 },
+    default: 1000,
+    env: 'LATCHKEY_USERS_PULL_MS',
+    doc: 'How often users.source is asked for changes (an unchanged answer is a 304 without a body): a change there applies here within this delay and one request.',
   },
   environment: {
     kind: { type: 'string' },
@@ -223,6 +278,18 @@ export const OPTIONS = {
     default: 'ES256',
     env: 'LATCHKEY_IMS_ACCESS_TOKEN_ALGORITHM',
     doc: 'Signature algorithm of access tokens. ES256 verifies fast on every request; RS256 for clients that need it.',
+  },
+  'start.imsHttp': {
+    kind: { type: 'bool' },
+    default: false,
+    env: 'LATCHKEY_START_IMS_HTTP',
+    doc: "(latchkey start) Serve the IMS over plain HTTP instead of HTTPS. Adobe's clients call https://<imsEndpoint> and cannot use it then.",
+  },
+  'start.authorHttps': {
+    kind: { type: 'bool' },
+    default: false,
+    env: 'LATCHKEY_START_AUTHOR_HTTPS',
+    doc: "(latchkey start) Serve the author over HTTPS too, with the IMS's certificate (the local CA's, or tls.cert). Default: plain HTTP on loopback.",
   },
   'crypto.keyStorage': {
     kind: { type: 'enum', values: ['file', 'repository'] },

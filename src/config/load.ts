@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { parseTargets } from '../farm/targets.js';
 import { DEFAULT_PORTS, OPTIONS, type OptionKind, type OptionName, type Role } from './defaults.js';
 
 export interface Config {
@@ -9,6 +11,8 @@ export interface Config {
   readonly data: string;
   readonly host: string;
   readonly port: number;
+  /** The IMS's port when `latchkey start` runs it beside the author (`port` is the author's). */
+  readonly imsPort: number;
   /** Store URL, always explicit: `sqlite:/abs/file.sqlite` or `postgres://…`. */
   readonly db: string;
   readonly logLevel: string;
@@ -21,6 +25,11 @@ export interface Config {
     readonly maxQueuedHashes: number;
     /** Origins besides the server's own that may send writes (`https://host[:port]`). */
     readonly allowedOrigins: readonly string[];
+    /**
+     * Host names requests may name besides the ones always allowed (see http/host.ts): lower
+     * case, `*.domain` for subdomains, `*` for any.
+     */
+    readonly allowedHosts: readonly string[];
   };
   readonly http: {
     readonly bodyLimit: number;
@@ -28,6 +37,8 @@ export interface Config {
     readonly maxRenderNodes: number;
   };
   readonly repository: { readonly aclCacheMs: number };
+  /** Client addresses that may read the metrics without credentials. */
+  readonly metrics: { readonly allowFrom: readonly string[] };
   readonly crypto: { readonly keyStorage: 'file' | 'repository' };
   readonly tokens: {
     readonly maxPerUser: number;
@@ -37,6 +48,8 @@ export interface Config {
   };
   readonly ims: {
     readonly url: string | undefined;
+    /** A PEM file of CA certificates trusted for calls to the IMS (`ims.ca`). */
+    readonly ca: string | undefined;
     readonly revocationPollMs: number;
     /**
      * The configured public URL (`ims.publicUrl`), or `undefined`: then the address the first IMS
@@ -50,6 +63,16 @@ export interface Config {
     readonly audiences: readonly string[];
   };
   readonly environment: string;
+  /** Options of `latchkey start` only. */
+  readonly start: { readonly imsHttp: boolean; readonly authorHttps: boolean };
+  /** The author this instance copies users and groups from (`users.*` options). */
+  readonly users: {
+    readonly source: string | undefined;
+    readonly sourceUser: string;
+    readonly sourcePassword: string | undefined;
+    readonly sourceCa: string | undefined;
+    readonly pullMs: number;
+  };
   readonly audit: {
     readonly maxFileBytes: number;
     readonly maxFiles: number;
@@ -105,6 +128,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
   const role = values.get('role') as Role;
   const data = resolve(cwd, values.get('data') as string);
+  // A file where the data folder should be: say so, before any store tries to make a folder there.
+  const dataStat = statSync(data, { throwIfNoEntry: false });
+  if (dataStat && !dataStat.isDirectory()) {
+    throw new ConfigError(
+      'data',
+      `data must be a folder, got ${JSON.stringify(values.get('data'))}, which is a file: choose another with --data`,
+    );
+  }
   const tlsCert = values.get('tls.cert') as string | undefined;
   const tlsKey = values.get('tls.key') as string | undefined;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
@@ -121,11 +152,33 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       );
     }
   }
+  const usersSource = values.get('users.source') as string | undefined;
+  const usersSourcePassword = values.get('users.sourcePassword') as string | undefined;
+  if (usersSource !== undefined) {
+    const u = new URL(usersSource);
+    if (u.username || u.password)
+      throw new ConfigError(
+        'users.source',
+        'users.source must not hold credentials: set users.sourceUser and users.sourcePassword (LATCHKEY_USERS_SOURCE_PASSWORD)',
+      );
+    try {
+      parseTargets([usersSource]);
+    } catch (err) {
+      throw new ConfigError('users.source', (err as Error).message.replace(/^--to /, ''));
+    }
+    if (usersSourcePassword === undefined)
+      throw new ConfigError(
+        'users.sourcePassword',
+        'users.sourcePassword (LATCHKEY_USERS_SOURCE_PASSWORD) is required with users.source',
+      );
+  }
+  const usersSourceCa = values.get('users.sourceCa') as string | undefined;
   const config: Config = {
     role,
     data,
     host: values.get('host') as string,
     port: (values.get('port') as number | undefined) ?? DEFAULT_PORTS[role],
+    imsPort: values.get('imsPort') as number,
     db: normalizeDb(values.get('db') as string | undefined, data, role, cwd),
     logLevel: values.get('logLevel') as string,
     adminPassword: values.get('adminPassword') as string | undefined,
@@ -139,6 +192,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         values.get('security.allowedOrigins') as string | undefined,
         'security.allowedOrigins',
       ),
+      allowedHosts: parseHostNames(values.get('security.allowedHosts') as string | undefined),
     },
     http: {
       bodyLimit: values.get('http.bodyLimit') as number,
@@ -146,6 +200,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       maxRenderNodes: values.get('http.maxRenderNodes') as number,
     },
     repository: { aclCacheMs: values.get('repository.aclCacheMs') as number },
+    metrics: {
+      allowFrom: parseAddresses(values.get('metrics.allowFrom') as string | undefined),
+    },
     crypto: { keyStorage: values.get('crypto.keyStorage') as 'file' | 'repository' },
     tokens: {
       maxPerUser: values.get('tokens.maxPerUser') as number,
@@ -154,13 +211,25 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       bindAddress: values.get('tokens.bindAddress') as boolean,
     },
     environment: values.get('environment') as string,
+    users: {
+      source: usersSource?.replace(/\/+$/, ''),
+      sourceUser: values.get('users.sourceUser') as string,
+      sourcePassword: usersSourcePassword,
+      sourceCa: usersSourceCa === undefined ? undefined : resolve(cwd, usersSourceCa),
+      pullMs: values.get('users.pullMs') as number,
+    },
     ims: {
       url: (values.get('ims.url') as string | undefined)?.replace(/\/+$/, ''),
+      ca: optionalPath(values.get('ims.ca'), cwd),
       revocationPollMs: values.get('ims.revocationPollMs') as number,
       publicUrl,
       asClaim: values.get('ims.asClaim') as string,
       accessTokenAlgorithm: values.get('ims.accessTokenAlgorithm') as 'ES256' | 'RS256',
       audiences: parseOrigins(values.get('ims.audiences') as string | undefined, 'ims.audiences'),
+    },
+    start: {
+      imsHttp: values.get('start.imsHttp') as boolean,
+      authorHttps: values.get('start.authorHttps') as boolean,
     },
     audit: {
       maxFileBytes: values.get('audit.maxFileBytes') as number,
@@ -253,6 +322,22 @@ function parseValue(name: string, kind: OptionKind, raw: Raw, secret: boolean): 
 }
 
 /** A comma-separated list of origins (`scheme://host[:port]`, no path), normalized. */
+function parseAddresses(list: string | undefined): string[] {
+  if (list === undefined) return [];
+  return list
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .map((a) => {
+      if (isIP(a) === 0)
+        throw new ConfigError(
+          'metrics.allowFrom',
+          `metrics.allowFrom: ${JSON.stringify(a)} is not an IP address such as 10.0.0.5`,
+        );
+      return a;
+    });
+}
+
 function parseOrigins(list: string | undefined, option: string): string[] {
   if (list === undefined) return [];
   return list
@@ -280,6 +365,34 @@ function parseOrigins(list: string | undefined, option: string): string[] {
       }
       return url.origin;
     });
+}
+
+/**
+ * `security.allowedHosts`: host names (`name`, `*.domain`, `*`), lower case, without a trailing
+ * dot. An IP address is accepted (it is always allowed anyway); a port, path or scheme is not.
+ */
+function parseHostNames(list: string | undefined): string[] {
+  if (list === undefined) return [];
+  return list
+    .split(',')
+    .map((h) => h.trim().toLowerCase().replace(/\.$/, ''))
+    .filter(Boolean)
+    .map((h) => {
+      if (h === '*') return h;
+      const name = h.startsWith('*.') ? h.slice(2) : h;
+      const ip = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+      if (isIP(ip) !== 0 && name === h) return h;
+      if (!/^[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?$/.test(name) || name.includes('..'))
+        throw new ConfigError(
+          'security.allowedHosts',
+          `security.allowedHosts: ${JSON.stringify(h.slice(0, 100))} is not a host name such as latchkey.example or *.example.com (no scheme, no port)`,
+        );
+      return h;
+    });
+}
+
+function optionalPath(value: unknown, cwd: string): string | undefined {
+  return typeof value === 'string' ? resolve(cwd, value) : undefined;
 }
 
 function normalizeDb(db: string | undefined, data: string, role: Role, cwd: string): string {
@@ -348,5 +461,9 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     db: db.href,
     adminPassword: config.adminPassword === undefined ? undefined : '***',
+    users: {
+      ...config.users,
+      sourcePassword: config.users.sourcePassword === undefined ? undefined : '***',
+    },
   };
 }

@@ -22,6 +22,12 @@ export interface BundleContent {
 const FORMAT = 'latchkey-keys';
 const AAD = Buffer.from(`${FORMAT}/1`, 'ascii');
 const KDF = { ln: 17, r: 8, p: 1 };
+/**
+ * The most scrypt work (128 · N · r · p bytes' worth) a bundle may ask for: four times what
+ * export writes. The parameters come from the file, so without a bound a crafted bundle could ask
+ * for gigabytes and hours (ln 22, r 32, p 16) before the passphrase is even checked.
+ */
+const MAX_KDF_WORK = 4 * 128 * 2 ** KDF.ln * KDF.r * KDF.p;
 
 function invalid(message: string): CryptoError {
   return new CryptoError('invalid_bundle', message);
@@ -112,7 +118,8 @@ export async function decodeBundle(text: string, passphrase?: string): Promise<B
       r < 1 ||
       r > 32 ||
       p < 1 ||
-      p > 16
+      p > 16 ||
+      128 * 2 ** ln * r * p > MAX_KDF_WORK
     ) {
       throw invalid('unsupported key derivation parameters');
     }

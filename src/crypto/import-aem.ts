@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { audit } from '../audit/record.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { MAX_KEY_FILE_BYTES, readSmallFile } from '../fs/read-small-file.js';
 import { CryptoError } from './errors.js';
 import { keyId } from './key-id.js';
 import { AEM_MASTER_LENGTH, KEY_LENGTH } from './keyring.js';
@@ -11,7 +12,7 @@ import { writeRepositoryKeys } from './storage/repository.js';
 
 function readKeyFile(file: string, what: string): Buffer {
   try {
-    return readFileSync(file);
+    return readSmallFile(file, MAX_KEY_FILE_BYTES);
   } catch (err) {
     throw new CryptoError(
       'invalid_key',

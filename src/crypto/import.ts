@@ -20,7 +20,12 @@ import type { StoredKeys } from './storage/types.js';
 export async function importKeys(
   loc: KeyLocation,
   text: string,
-  options: { passphrase?: string | undefined; keepExisting?: boolean } = {},
+  options: {
+    passphrase?: string | undefined;
+    keepExisting?: boolean;
+    /** For the audit log: a bundle file or upload (default), or `push` (latchkey keys push). */
+    source?: 'bundle' | 'push';
+  } = {},
 ): Promise<{ master: string; hmac: string; kept: number }> {
   const bundle = await decodeBundle(text, options.passphrase);
   buildKeyring(bundle.keys, bundle.aemMaster); // validates every key's length
@@ -69,7 +74,7 @@ export async function importKeys(
     type: 'keys.imported',
     target: loc.cryptoDir,
     details: {
-      source: 'bundle',
+      source: options.source ?? 'bundle',
       master: keyId(keys.master[0]!),
       hmac: keyId(keys.hmac[0]!),
       keys: [...bundle.keys.master, ...bundle.keys.hmac].map((k) => keyId(k)),

@@ -91,11 +91,15 @@ export async function loadKeyring(loc: KeyLocation, options: LoadOptions = {}): 
       writeStorageMode(loc.cryptoDir, mode);
     }
   }
-  if (!hasAnyKey(keys) && options.initialize) {
+  let registry = await readRegistry(loc.store);
+  // New keys only for a store that never depended on any: otherwise they are missing, and a
+  // start says so and changes nothing (not even the storage file).
+  const neverSealed = KEY_KINDS.every((k) => registry[k].length === 0);
+  if (!hasAnyKey(keys) && options.initialize && neverSealed) {
     const created = await initializeKeys(loc, options.initialize);
     ({ mode, keys } = created ?? (await readStoredKeys(loc)));
+    registry = await readRegistry(loc.store);
   }
-  const registry = await readRegistry(loc.store);
   if (!hasAnyKey(keys)) {
     const depended = KEY_KINDS.find((k) => registry[k].length > 0);
     if (depended) throw await missing(loc, mode, depended, registry[depended]);
@@ -149,10 +153,13 @@ async function initializeKeys(
     writeStorageMode(loc.cryptoDir, 'JCR');
     return won ? { mode: 'JCR', keys } : undefined;
   }
-  // Files first: a crash before the registry exists leaves keys that the next start adopts.
+  // Files first: a crash before the registry exists leaves keys that the next start adopts. The
+  // storage file is written once these keys are the store's, so a loser leaves it as it was.
   writeFileKeys(loc.cryptoDir, keys);
-  writeStorageMode(loc.cryptoDir, 'Bundle');
-  if (await loc.store.insertRecord('crypto', 'registry', registry)) return { mode: 'Bundle', keys };
+  if (await loc.store.insertRecord('crypto', 'registry', registry)) {
+    writeStorageMode(loc.cryptoDir, 'Bundle');
+    return { mode: 'Bundle', keys };
+  }
   // Another data folder initialized this store first: nothing was sealed with ours.
   removeFileKeys(loc.cryptoDir);
   return undefined;

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { audit } from '../audit/record.js';
+import { describeStores, storesInFolder } from '../data-folder/stores-in-folder.js';
 import { CryptoError } from './errors.js';
 import { fingerprint, KEY_KINDS, type KeyKind } from './key-id.js';
 import type { KeyLocation } from './load-keyring.js';
@@ -35,6 +37,16 @@ function merge(first: StoredKeys, second: StoredKeys): StoredKeys {
 }
 
 /**
+ * The stores that one set of key files serves, for messages (`an author store (author.sqlite) and
+ * an IMS store (ims.sqlite)`), when there are several (the data folder of latchkey start); else
+ * `undefined`. Such key files cannot move into one store's repository.
+ */
+export function keyFilesSharedBy(cryptoDir: string): string | undefined {
+  const roles = storesInFolder(dirname(cryptoDir));
+  return roles.length > 1 ? describeStores(roles) : undefined;
+}
+
+/**
  * Moves the keys to file storage (`Bundle`) or repository storage (`JCR`): the seeds' manual
  * repair, made safe. Steps: copy every key to the target (atomically, fsynced), read the target
  * back and compare SHA-256 fingerprints, switch the `storage` file, and only then remove the
@@ -51,6 +63,17 @@ export async function migrateKeys(
 ): Promise<MigrationReport> {
   const target: StorageMode = to === 'file' ? 'Bundle' : 'JCR';
   const from = readStorageMode(loc.cryptoDir);
+  // The data folder of latchkey start holds the author's and the IMS's stores, and one set of
+  // key files serves both: moved into one store's /etc/key, they would be gone for the other,
+  // which then cannot start (and nothing tells it where they went).
+  const sharing = keyFilesSharedBy(loc.cryptoDir);
+  if (target === 'JCR' && from !== 'JCR' && sharing) {
+    throw new CryptoError(
+      'shared_keys',
+      `the key files in ${loc.cryptoDir} serve ${sharing}: moved into one store's repository, they would be gone for the other. Keep them in key files, or give each role its own data folder (latchkey serve … --data)`,
+      409,
+    );
+  }
   const files = readFileKeys(loc.cryptoDir);
   const repo = await readRepositoryKeys(loc.store);
   const source = target === 'Bundle' ? repo : files;

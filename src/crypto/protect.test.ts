@@ -77,6 +77,26 @@ describe('protect / unprotect', () => {
     );
   });
 
+  // Found by the attack campaign (test/attack/protected-values.test.ts): the data's last
+  // character could be spelled with other unused low bits, and that second text opened as the
+  // first. A sealed value now has one text, as tokens do.
+  it('refuses the same sealed bytes spelled another way (unused bits of the last character)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const text of ['a', 'ab', 'abc', 'the client secret']) {
+      const sealed = protect(keyring, text);
+      const last = sealed.length - 2;
+      const data = sealed.slice(sealed.lastIndexOf('.') + 1, -1);
+      // 12-byte IV + 16-byte tag + n bytes: unused bits unless (28 + n) is a multiple of 3.
+      if ((28 + Buffer.byteLength(text)) % 3 === 0) continue;
+      const twin = `${sealed.slice(0, last)}${alphabet[alphabet.indexOf(sealed[last]!) ^ 1]}}`;
+      expect(Buffer.from(twin.slice(twin.lastIndexOf('.') + 1, -1), 'base64url')).toEqual(
+        Buffer.from(data, 'base64url'),
+      );
+      expect(isProtected(twin)).toBe(false);
+      expect(code(() => unprotect(keyring, twin))).toBe('malformed_protected_value');
+    }
+  });
+
   it('refuses a value sealed with another key, naming it', () => {
     const other = ring();
     const sealed = protect(other, 'x');

@@ -1,3 +1,5 @@
+import { isCanonicalBase64url } from './base64url.js';
+
 /**
  * The grammar of protected values.
  *
@@ -5,7 +7,8 @@
  *
  *     value = "{" "lk1" "." kid "." data "}"
  *     kid   = 16 lowercase hex digits (the sealing master key's id)
- *     data  = base64url, no padding, of iv (12 bytes) || ciphertext || tag (16 bytes)
+ *     data  = base64url, no padding, of iv (12 bytes) || ciphertext || tag (16 bytes), spelled
+ *             the one way protect writes it (unused bits of the last character zero)
  *
  * The additional authenticated data is the ASCII prefix `lk1.<kid>`, so neither the format tag
  * nor the key id can be changed without detection.
@@ -28,7 +31,8 @@ export type ParsedValue =
 /** Parses a protected value of either format; `undefined` when the text is neither. */
 export function parseProtected(value: string): ParsedValue | undefined {
   const m = LATCHKEY.exec(value);
-  if (m) {
+  // One text per sealed value: the same bytes spelled otherwise are not a protected value.
+  if (m && isCanonicalBase64url(m[2]!)) {
     return {
       format: 'lk1',
       kid: m[1]!,

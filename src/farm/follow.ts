@@ -1,3 +1,8 @@
+import {
+  notificationConnection,
+  notificationConnectionLosses,
+  notificationLag,
+} from '../metrics/registry.js';
 import { RESYNC, type ReceivedChange, type Store } from '../store/types.js';
 
 export interface ChangeHandlers {
@@ -39,11 +44,17 @@ export function followChanges(
       }
       if (event.local) return; // this process dropped its caches when it made the change
       if (!event.sameStore && !anyStore.has(event.kind)) return;
+      notificationLag.observe(
+        { kind: event.kind },
+        Math.max(0, (Date.now() - event.publishedAt) / 1000),
+      );
       options.onEvent?.(event);
       handlers[event.kind]?.();
     },
     {
       onConnection: (up, err) => {
+        notificationConnection.set(up ? 1 : 0);
+        if (!up) notificationConnectionLosses.inc();
         if (!up)
           options.log.warn(
             { err: String(err) },

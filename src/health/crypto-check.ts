@@ -17,6 +17,7 @@ export function cryptoCheck(holder: KeyringHolder): HealthCheck {
         return {
           status: 'red',
           message: `keys missing: ${lost.join(', ')} (see latchkey keys status)`,
+          fix: 'Import a key bundle that holds the missing keys (Crypto: Import, or latchkey keys import BUNDLE), or put their key files back, then Reload keys from storage on the Crypto tab. Never generate new keys: data sealed or signed with the missing ones would stay unreadable.',
         };
       }
       return {

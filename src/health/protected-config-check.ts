@@ -13,28 +13,10 @@ export function protectedConfigCheck(holder: KeyringHolder): HealthCheck {
         return {
           status: 'red',
           message: bad.map((c) => `${c.kind}/${c.name}: ${c.problems.join('; ')}`).join(' | '),
+          fix: 'A secret was sealed with a master key this instance lacks, or was altered: import the master key that sealed it (Crypto: Import, a bundle from the instance that has it), then Reload keys from storage; or post the secret again to /system/console/configs/<kind>/<name>.',
         };
       }
       return { status: 'green', message: `${all.length} configuration(s), every secret opens` };
-    },
-  };
-}
-
-/**
- * Whether each IMS configuration can obtain a token from its IMS. This version has no IMS to
- * ask, so the check says it was not performed rather than pretending success.
- */
-export function imsConfigCheck(holder: KeyringHolder): HealthCheck {
-  return {
-    name: 'ims-configurations',
-    async run() {
-      const ims = (await checkProtectedConfigs(holder.location.store, holder.keyring)).filter(
-        (c) => c.kind === 'ims',
-      );
-      return {
-        status: 'green',
-        message: `${ims.length} IMS configuration(s); token exchange not checked (no IMS in this version)`,
-      };
     },
   };
 }

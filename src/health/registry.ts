@@ -3,6 +3,8 @@ export type HealthStatus = 'green' | 'yellow' | 'red';
 export interface HealthResult {
   readonly status: HealthStatus;
   readonly message: string;
+  /** What to do about it, in plain words, when the status is not green. */
+  readonly fix?: string;
 }
 
 export interface HealthCheck {
@@ -14,6 +16,9 @@ export interface HealthReport {
   readonly status: HealthStatus;
   readonly checks: readonly ({ name: string } & HealthResult)[];
 }
+
+const SLOW_OR_FAILED =
+  'The check itself failed or did not answer: its error is in the server log; the store check says whether the store answers.';
 
 const RANK: Readonly<Record<HealthStatus, number>> = { green: 0, yellow: 1, red: 2 };
 
@@ -30,7 +35,12 @@ export async function runHealthChecks(
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<HealthResult>((resolve) => {
         timer = setTimeout(
-          () => resolve({ status: 'red', message: `no answer within ${timeoutMs} ms` }),
+          () =>
+            resolve({
+              status: 'red',
+              message: `no answer within ${timeoutMs} ms`,
+              fix: SLOW_OR_FAILED,
+            }),
           timeoutMs,
         );
       });
@@ -38,7 +48,12 @@ export async function runHealthChecks(
         const result = await Promise.race([check.run(), timeout]);
         return { name: check.name, ...result };
       } catch (err) {
-        return { name: check.name, status: 'red' as const, message: (err as Error).message };
+        return {
+          name: check.name,
+          status: 'red' as const,
+          message: (err as Error).message,
+          fix: SLOW_OR_FAILED,
+        };
       } finally {
         clearTimeout(timer);
       }

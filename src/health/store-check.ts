@@ -20,6 +20,10 @@ export function storeCheck(store: Store): HealthCheck {
         return {
           status: 'red',
           message: `store_unavailable: ${store.backend} cannot be reached (${cause || 'no reason given'}); requests that need it answer 503 until it is back`,
+          fix:
+            store.backend === 'postgres'
+              ? 'Start PostgreSQL, or repair the network to it, at the address of --db: latchkey reconnects by itself, no restart is needed.'
+              : 'Check that the data folder is on a disk that is mounted, readable and not full: latchkey uses the store again as soon as it answers.',
         };
       }
       const ms = (performance.now() - started).toFixed(1);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
@@ -11,14 +12,19 @@ import type { AuditLog } from '../audit/log.js';
 import { type AuditScope, runAudited } from '../audit/record.js';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
+import { httpRequests } from '../metrics/registry.js';
+import { answerClientError } from './client-error.js';
+import { refuseEncodedBody } from './content-encoding.js';
 import { sendError } from './errors.js';
+import { checkHost, hostAllowList } from './host.js';
+import { LimitedWarnings } from './log-limiter.js';
+import { createLogger, type LogTarget, nextRequestId, RequestLogs } from './logger.js';
 import { registerOpenApi } from './openapi.js';
 import { multipartBeforeValidation } from './read-form.js';
-import { safeUrl } from './request-context.js';
 
 /** Fastify options shared by every role: logging without secrets, limits, TLS. */
-export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] | undefined) {
-  let https: { cert: Buffer; key: Buffer } | undefined;
+export function serverOptions(config: Config, logger: LogTarget) {
+  let https: { cert: Buffer; key: Buffer; requireHostHeader: false } | undefined;
   if (config.tls) {
     const read = (option: string, file: string) => {
       try {
@@ -30,30 +36,35 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
         );
       }
     };
-    https = { cert: read('tls.cert', config.tls.cert), key: read('tls.key', config.tls.key) };
+    https = {
+      cert: read('tls.cert', config.tls.cert),
+      key: read('tls.key', config.tls.key),
+      requireHostHeader: false,
+    };
   }
+  const loggerInstance = createLogger(config, logger);
   return {
-    logger: logger ?? {
-      level: config.logLevel,
-      serializers: {
-        req: (req: { method: string; url: string; ip?: string }) => ({
-          method: req.method,
-          url: safeUrl(req.url),
-          remoteAddress: req.ip,
-        }),
-      },
-    },
+    ...(loggerInstance ? { loggerInstance } : { logger: false }),
+    // One sequence for every server of the process: the author's and the IMS's never share one.
+    genReqId: nextRequestId,
+    logController: new RequestLogs(),
     bodyLimit: config.http.bodyLimit,
     // Whole-request and header deadlines: a slow client cannot hold a connection forever.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     routerOptions: { maxParamLength: config.http.maxPathLength * 3 },
     return503OnClosing: true,
+    // Node would answer a missing Host itself, outside the error shape: checkHost does.
+    http: { requireHostHeader: false },
     ...(https ? { https } : {}),
-  } satisfies FastifyServerOptions & { https?: unknown };
+  } satisfies FastifyServerOptions & { https?: unknown; http?: unknown };
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Warnings a client can cause at will, at most one per key a minute (see log-limiter.ts). */
+    warnings: LimitedWarnings;
+  }
   interface FastifyRequest {
     /** The request's audit scope (see audit/record.ts), once the first hook ran. */
     auditScope: AuditScope | null;
@@ -73,20 +84,52 @@ export interface AppAudit {
  * the OpenAPI document of its routes at `openapi.path`. With `audit`, every hook and handler runs
  * in an audit scope naming the client's address and the authenticated user, so that the domain
  * operations they call record security events with `audit()` (see audit/record.ts).
+ * `publicUrls` names URLs, known only at run time, whose host names requests may name (the
+ * IMS's recorded public URL), besides those of the configuration (see host.ts).
  */
 export async function createApp(
   config: Config,
-  logger: FastifyServerOptions['logger'] | undefined,
+  logger: LogTarget,
   openapi: { title: string; description: string; path: string },
   audit?: AppAudit,
+  publicUrls?: () => readonly string[],
 ): Promise<FastifyInstance> {
   const app = Fastify({
     ...serverOptions(config, logger),
     frameworkErrors: (err, request, reply) => {
       sendError(err, request, reply);
     },
+    // Requests Node's parser refuses (broken chunks, bad headers, headers too large).
+    clientErrorHandler: answerClientError,
+  });
+  // An `Expect` other than 100-continue: Node would answer 417 with no body.
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify({
+      error: 'expectation_failed',
+      error_description: 'only Expect: 100-continue is supported',
+    });
+    res.writeHead(417, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+      connection: 'close',
+    });
+    res.end(body);
   });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.decorate('warnings', new LimitedWarnings());
+
+  // One counter per route pattern (never the URL): the label set stays small whatever is asked.
+  app.addHook('onResponse', (request, reply, done) => {
+    httpRequests.inc({
+      role: config.role,
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: reply.statusCode,
+    });
+    done();
+  });
   if (audit) {
     app.decorateRequest('auditScope', null);
     const scopeOf = (request: FastifyRequest): AuditScope => {
@@ -123,6 +166,15 @@ export async function createApp(
     reply.header('cache-control', 'no-store');
     reply.header('pragma', 'no-cache');
   });
+  // Before every hook that reads the request (origin checks, authentication, routes) and after
+  // the security headers, which its refusal carries too: nothing reads a malformed Host, and
+  // nothing answers a Host that is not one of this server's names (DNS rebinding).
+  app.addHook('onRequest', checkHost(hostAllowList(config, publicUrls)));
+  app.addHook('onRequest', refuseEncodedBody);
+  // Forms only (urlencoded, multipart): no endpoint takes JSON or text, so no body is parsed as
+  // such (Fastify's built-in parsers would parse it before any route could refuse it), and the
+  // refusal is one 415 whatever the type.
+  app.removeAllContentTypeParsers();
   await app.register(formbody, { bodyLimit: config.http.bodyLimit });
   await app.register(multipart, {
     limits: {

@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { audit } from '../audit/record.js';
 import { readCookie, TOKEN_COOKIE } from '../auth/tokens/cookie.js';
 import { LatchkeyError } from '../errors.js';
+import { hostOf } from './host.js';
+import { clipForLog } from './log-limiter.js';
 import { readMultipart } from './read-form.js';
 import { csrfTokenSchema } from './schemas/instance.js';
 
@@ -35,6 +37,12 @@ export interface CsrfOptions {
   readonly keys?: () => readonly { readonly id: string; readonly material: Buffer }[];
   /** Whom a request acts as: tokens are bound to that user. */
   readonly userOf?: (request: FastifyRequest) => string;
+  /**
+   * Whether the request's `Authorization` header authenticated it (Basic, Bearer), so that no
+   * cookie was used: such a write needs no token. Default: never (then a write that carries the
+   * cookie always needs a token, whatever other headers it carries).
+   */
+  readonly authenticatedByHeader?: (request: FastifyRequest) => boolean;
   /** Writes that need no token (they are still origin-checked): login, logout. */
   readonly tokenExempt?: ReadonlySet<string>;
   /** The cookie whose presence makes a write cookie-authenticated (default `login-token`). */
@@ -75,40 +83,32 @@ export class CsrfTokenError extends LatchkeyError {
 
 /**
  * Whether a request comes from the server's own pages (or an allowed origin), as far as the
- * browser says: a request without Origin, Referer or `Sec-Fetch-Site` (a script, curl) is not a
- * browser's cross-site request. `Origin: null` (sandboxed frames, data: URLs) is foreign.
+ * browser says. `Sec-Fetch-Site: cross-site` or `same-site` (a sibling subdomain is another
+ * origin) admits only an origin of `security.allowedOrigins`, named in `Origin` or `Referer`: a
+ * redirect through another site leaves the first page's `Referer` but not this header.
+ * Otherwise `Origin` (or, without one, `Referer`) must name this server or an allowed origin.
+ * A request with none of the three (a script, curl) is not a browser's cross-site request.
+ * `Origin: null` (sandboxed frames, data: URLs) is foreign.
  */
 export function isSameOrigin(
   request: FastifyRequest,
   options: Pick<CsrfOptions, 'allowedOrigins' | 'tls'>,
 ): boolean {
-  const host = request.headers.host;
-  const allowed = (origin: string): boolean => {
-    if (options.allowedOrigins.includes(origin)) return true;
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      return false;
-    }
-    if (url.protocol !== 'https:' && (url.protocol !== 'http:' || options.tls)) return false;
-    return host !== undefined && url.host === new URL(`http://${host}`).host;
-  };
-  const origin = request.headers.origin;
-  if (origin !== undefined) return allowed(origin);
-  const referer = request.headers.referer;
-  if (referer !== undefined) {
-    let from: string;
-    try {
-      from = new URL(referer).origin;
-    } catch {
-      return false;
-    }
-    return allowed(from);
+  const named = request.headers.origin ?? originOf(request.headers.referer);
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (fetchSite === 'cross-site' || fetchSite === 'same-site')
+    return named !== undefined && options.allowedOrigins.includes(named);
+  if (named === undefined) return true;
+  if (options.allowedOrigins.includes(named)) return true;
+  let url: URL;
+  try {
+    url = new URL(named);
+  } catch {
+    return false;
   }
-  // No Origin and no Referer (a referrer policy can hide both on GET): the browser still says
-  // where the request comes from.
-  return request.headers['sec-fetch-site'] !== 'cross-site';
+  if (url.protocol !== 'https:' && (url.protocol !== 'http:' || options.tls)) return false;
+  const host = hostOf(request);
+  return host !== undefined && url.host === host;
 }
 
 function originOf(url: string | undefined): string | undefined {
@@ -143,17 +143,21 @@ export function assertSameOrigin(
 /**
  * CSRF protection as AEM's Granite CSRF filter gives it, for any of latchkey's apps:
  *
- * - every write (POST, PUT, DELETE, PATCH) whose `Origin` (or, without one, `Referer`) names a
- *   foreign origin is refused with 403 `csrf_origin`: this covers login CSRF, and credentials a
- *   browser sends by itself (a cookie, or Basic credentials it cached after a challenge);
- * - a write authenticated by the `login-token` cookie (a cookie and no `Authorization` header)
- *   must carry a token from `GET /libs/granite/csrf/token.json` (`{"token":"…"}`) in the header
- *   `CSRF-Token` (or, from an HTML form, the field `:cq_csrf_token`), else 403 `csrf_token`. Tokens are bound to the user and valid 15 minutes, made
- *   and checked by `@fastify/csrf` with a key derived from the hmac key.
+ * - every write (POST, PUT, DELETE, PATCH) that a browser says comes from another origin
+ *   (`Origin`, or without one `Referer`, names a foreign origin; or `Sec-Fetch-Site` says
+ *   `cross-site` or `same-site`) is refused with 403 `csrf_origin`: this covers login CSRF, and
+ *   credentials a browser sends by itself (a cookie, or Basic credentials it cached after a
+ *   challenge);
+ * - a write that carries the `login-token` cookie must carry a token from
+ *   `GET /libs/granite/csrf/token.json` (`{"token":"…"}`) in the header `CSRF-Token` (or, from an
+ *   HTML form, the field `:cq_csrf_token`), else 403 `csrf_token`, unless Basic or Bearer
+ *   credentials in its `Authorization` header authenticated it (then the cookie is not used). A
+ *   header of another scheme, or garbage, exempts nothing. Tokens are bound to the user and valid
+ *   15 minutes, made and checked by `@fastify/csrf` with a key derived from the hmac key.
  *
- * Scripts that authenticate with `curl -u` or `Authorization: Bearer` and send no cookie and no
- * Origin are unaffected. Call before adding the authentication hook: the origin check runs before
- * it (onRequest), the token check after it (preHandler).
+ * Scripts that authenticate with `curl -u` or `Authorization: Bearer` are unaffected. Call before
+ * adding the authentication hook: the origin check runs before it (onRequest), the token check
+ * after it (preHandler).
  */
 export function csrfProtection(app: FastifyInstance, options: CsrfOptions): CsrfTokenIssuer {
   const exempt = options.tokenExempt ?? new Set<string>();
@@ -180,7 +184,10 @@ export function csrfProtection(app: FastifyInstance, options: CsrfOptions): Csrf
   app.addHook('preHandler', async (request) => {
     if (!UNSAFE.has(request.method)) return;
     const keys = options.keys;
-    if (!keys || request.headers.authorization !== undefined) return;
+    if (!keys) return;
+    // Basic or Bearer that authenticated the request: the cookie was not used. An Authorization
+    // header that authenticated nothing (another scheme, garbage) exempts nothing.
+    if (options.authenticatedByHeader?.(request) === true) return;
     if (readCookie(request.headers.cookie, options.cookie ?? TOKEN_COOKIE) === undefined) return;
     const path = request.url.split('?')[0]!;
     if (exempt.has(path)) return;
@@ -202,7 +209,12 @@ export function csrfProtection(app: FastifyInstance, options: CsrfOptions): Csrf
     };
     if (typeof token !== 'string' || token === '') throw await refuse(true);
     if (!keys().some((k) => tokensFor(k).verify(SECRET, token, user))) {
-      request.log.warn({ user }, 'CSRF token refused');
+      app.warnings.write(
+        request.log,
+        `csrf ${request.ip}`,
+        { user: clipForLog(user) },
+        'CSRF token refused',
+      );
       throw await refuse(false);
     }
   });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { LatchkeyError, StoreUnavailableError } from '../errors.js';
+import { clipForLog } from './log-limiter.js';
 
 /** Fastify's own client-error codes, mapped to latchkey's stable codes. */
 const FASTIFY_CODES: Readonly<Record<string, string>> = {
@@ -17,6 +18,9 @@ const FASTIFY_CODES: Readonly<Record<string, string>> = {
   FST_PROTO_VIOLATION: 'invalid_request',
   FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
 };
+
+/** What a body that is not a form is told, wherever it is refused. */
+export const SEND_A_FORM = 'send a form (application/x-www-form-urlencoded or multipart/form-data)';
 
 export interface ErrorBody {
   error: string;
@@ -72,7 +76,7 @@ function describeClientError(fe: Partial<FastifyError>): string {
     case 'FST_REQ_FILE_TOO_LARGE':
       return 'request body too large';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'unsupported content type';
+      return SEND_A_FORM;
     case 'FST_ERR_BAD_URL':
       return 'malformed URL';
     default:
@@ -91,8 +95,16 @@ export function sendError(
     // An outage, not a fault of this process: one line with the reason, no stack per request.
     const cause = err.cause instanceof Error ? err.cause.message : undefined;
     request.log.warn({ code: body.error, status, cause }, 'store unavailable');
-  } else if (status >= 500) request.log.error({ err }, 'request failed');
-  else request.log.info({ code: body.error, status }, 'request refused');
+  } else if (status >= 500 && !(err instanceof LatchkeyError)) {
+    request.log.error({ err }, 'request failed');
+  } else {
+    // A refusal is logged with its reason (a LatchkeyError's message never holds a secret, and
+    // what a client sent in it is clipped), so that "why was my token refused" has an answer.
+    request.log[status >= 500 ? 'warn' : 'info'](
+      { code: body.error, status, reason: clipForLog(body.error_description, 512) },
+      'request refused',
+    );
+  }
   // Also for errors raised before any hook ran (a malformed URL): never sniffed, never cached.
   return reply
     .code(status)

@@ -1,22 +1,27 @@
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit/log.js';
-import { CredentialThrottle } from '../auth/throttle.js';
+import { parseBasic } from '../auth/basic.js';
+import { CredentialThrottle, type SharedAccounts, throttledCheck } from '../auth/throttle.js';
 import type { Config } from '../config/load.js';
 import type { KeyringHolder } from '../crypto/holder.js';
 import type { HealthCheck } from '../health/registry.js';
 import type { TokenIssuer } from '../ims/access-token.js';
+import { authenticateImsAdmin } from '../ims/administrators.js';
 import type { ExchangeDeps } from '../ims/exchange-jwt.js';
 import type { PublicUrl } from '../ims/public-url.js';
 import type { SigningKey } from '../ims/signing-keys.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './create-app.js';
 import { csrfProtection } from './csrf.js';
+import type { LogTarget } from './logger.js';
 import { healthRoutes } from './routes/health.js';
 import { imsAdminRoutes } from './routes/ims-admin.js';
 import { SESSION_COOKIE, SIGN_IN_PATH } from './routes/ims-console/guard.js';
 import { developerConsole } from './routes/ims-console/index.js';
 import { imsDiscoveryRoutes } from './routes/ims-discovery.js';
 import { imsEndpoints } from './routes/ims-endpoints.js';
+import { metricsRoute } from './routes/metrics.js';
+import { reportThrottleEvents } from './throttle-events.js';
 
 export interface ImsAppOptions {
   readonly config: Config;
@@ -33,9 +38,11 @@ export interface ImsAppOptions {
   readonly health: readonly HealthCheck[];
   /** The IMS's keys: the hmac key binds the Developer Console's CSRF tokens. */
   readonly keys: KeyringHolder;
-  readonly logger?: FastifyServerOptions['logger'];
+  readonly logger?: LogTarget;
   /** Where security events go (none: not recorded, in-process tests). */
   readonly audit?: AuditLog | undefined;
+  /** Per-user throttle counters shared with an author in the same process (latchkey start). */
+  readonly accounts?: SharedAccounts;
 }
 
 /**
@@ -58,6 +65,8 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
       // Console users; administrators and clients name themselves when they authenticate.
       actorOf: (request) => request.consoleUser?.id,
     },
+    // Its public URL's name is one of its own, wherever it was set.
+    () => [publicUrl().url],
   );
   // Browsers send Basic credentials they cached (the admin API challenges for them): a write
   // from another origin's page is refused. The Developer Console's session cookie (sent to its
@@ -75,9 +84,8 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     tokenExempt: new Set([SIGN_IN_PATH]),
   });
   // One throttle for every credential check of this IMS: administrators and clients.
-  const throttle = new CredentialThrottle(config.throttle);
-  throttle.onEvent = (e) =>
-    app.log.warn({ user: e.user, address: e.address, kind: e.kind }, `${e.kind} ${e.event}`);
+  const throttle = new CredentialThrottle(config.throttle, Date.now, options.accounts);
+  reportThrottleEvents(app, throttle);
   const tokenIssuer: TokenIssuer = {
     get issuer() {
       return publicUrl().issuer;
@@ -101,6 +109,25 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     throttle,
   });
   healthRoutes(app, options.health);
+  metricsRoute(app, '/ims/metrics', {
+    allowFrom: config.metrics.allowFrom,
+    // IMS administrators, with HTTP Basic as on the admin API (and throttled like it).
+    isAdministrator: async (request) => {
+      const basic = parseBasic(request.headers.authorization);
+      return Boolean(
+        basic &&
+          (await throttledCheck(throttle, 'ims-admin', basic.user, request.ip, () =>
+            authenticateImsAdmin(
+              store,
+              basic.user,
+              basic.password,
+              config.security.passwordHashCost,
+            ),
+          )),
+      );
+    },
+    presentedCredentials: (request) => request.headers.authorization !== undefined,
+  });
   await developerConsole(app, {
     store,
     publicUrl,

@@ -1,3 +1,4 @@
+import { isCanonicalBase64 } from '../crypto/base64url.js';
 import { LatchkeyError } from '../errors.js';
 import {
   CLIENT_ASSERTION_TYPE,
@@ -33,8 +34,12 @@ export function presentedClient(
     let decoded: string;
     let user: string;
     let password: string;
+    const encoded = authorization.slice(6).trim();
+    // One spelling only, as for Basic credentials on instances (see crypto/base64url.ts).
+    if (encoded === '' || encoded.length > 4096 || !isCanonicalBase64(encoded))
+      throw clientAuthError('client_secret_basic', 'malformed Basic credentials');
     try {
-      decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+      decoded = Buffer.from(encoded, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) throw new Error('no colon');
       user = formDecode(decoded.slice(0, colon));

@@ -2,6 +2,7 @@ import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { LatchkeyError } from '../errors.js';
 import type { FormData } from '../repository/sling-post-form.js';
+import { SEND_A_FORM } from './errors.js';
 
 /** A form as a request body: text fields (repeated ones as arrays) and uploaded files (Buffers). */
 export type FormBody = Record<string, string | Buffer | (string | Buffer)[]>;
@@ -112,11 +113,7 @@ export async function readForm(request: FastifyRequest): Promise<FormData> {
       return { fields, files };
     }
     if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-      throw new LatchkeyError(
-        'unsupported_media_type',
-        'send a form (application/x-www-form-urlencoded or multipart/form-data)',
-        415,
-      );
+      throw new LatchkeyError('unsupported_media_type', SEND_A_FORM, 415);
     }
   }
   for (const [name, value] of Object.entries(body as FormBody)) {

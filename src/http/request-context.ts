@@ -8,6 +8,8 @@ declare module 'fastify' {
     subject: Subject;
     /** A login-token this request presented and that was refused (repository access: 401). */
     authRefusal: LatchkeyError | null;
+    /** Whether its Authorization header (Basic, Bearer) authenticated it, not a cookie. */
+    authenticatedByHeader: boolean;
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { audit } from '../audit/record.js';
+import { lowSCompactJws } from '../crypto/ecdsa-low-s.js';
 import type { SigningKey } from './signing-keys.js';
 
 export const ACCESS_TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
@@ -38,7 +39,7 @@ export async function signAccessToken(
 ): Promise<{ token: string; expiresAtMs: number; jti: string }> {
   const id = randomUUID();
   const expiresAtMs = nowMs + ACCESS_TOKEN_LIFETIME_MS;
-  const token = await new SignJWT({
+  const signed = await new SignJWT({
     id,
     type: 'access_token',
     client_id: subject.clientId,
@@ -55,6 +56,8 @@ export async function signAccessToken(
     .setExpirationTime(Math.floor(expiresAtMs / 1000))
     .setJti(id)
     .sign(key.privateKey);
+  // One text per token: the low-s signature of the two ES256 allows (see crypto/ecdsa-low-s.ts).
+  const token = key.alg === 'ES256' ? lowSCompactJws(signed) : signed;
   await audit({
     type: 'token.issued',
     actor: subject.clientId,

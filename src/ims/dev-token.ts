@@ -3,8 +3,15 @@ import { signAccessToken, type TokenIssuer } from './access-token.js';
 import { ImsError } from './errors.js';
 import { ENVIRONMENT_ID, type Environment, NS } from './model.js';
 import type { SigningKey } from './signing-keys.js';
+import { DEV_CONSOLE_CLIENT_PREFIX, isTechnicalAccountId } from './technical-account.js';
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+/** Refuses what cannot be an IMS user's id (1-128 letters, digits and `. _ @ + -`). */
+export function assertUserId(id: string): void {
+  if (!USER_ID.test(id))
+    throw new ImsError('invalid_request', 'user ids are 1-128 letters, digits and . _ @ + -');
+}
 
 /** Store records `<user id>:<jti>` → {@link DevTokenRecord}, until the token expires. */
 export const DEV_TOKEN_NS = 'ims.dev-token';
@@ -42,8 +49,7 @@ export async function devToken(
   signingKey: SigningKey,
   options: { userId: string; environment: string; issuer: TokenIssuer },
 ): Promise<{ ok: true; statusCode: 200; accessToken: string }> {
-  if (!USER_ID.test(options.userId))
-    throw new ImsError('invalid_request', 'user ids are 1-128 letters, digits and . _ @ + -');
+  assertUserId(options.userId);
   // A development token lives 24 h in a developer's shell history and CI logs; one for the
   // repository's all-powerful admin would be a leaked master key. Use a user with the rights
   // the development needs.
@@ -51,6 +57,11 @@ export async function devToken(
     throw new ImsError(
       'invalid_request',
       'development tokens are not issued for admin: create a user with the rights you need',
+    );
+  if (isTechnicalAccountId(options.userId))
+    throw new ImsError(
+      'invalid_request',
+      'development tokens are for users: an id @techacct.adobe.com is an integration’s technical account, whose tokens only its integration gets',
     );
   if (!ENVIRONMENT_ID.test(options.environment))
     throw new ImsError('invalid_request', 'environment must look like p1-e1');
@@ -74,7 +85,7 @@ export async function devToken(
   const { token, jti, expiresAtMs } = await signAccessToken(
     signingKey,
     {
-      clientId: `dev-console-p${program}-e${environment}`,
+      clientId: `${DEV_CONSOLE_CLIENT_PREFIX}p${program}-e${environment}`,
       userId: options.userId,
       scope: 'AdobeID,openid,read_organizations,additional_info.projectedProductContext',
       environment: options.environment,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { audit } from '../audit/record.js';
 import { announce, CHANGE } from '../farm/changes.js';
 import type { Store, StoreOps } from '../store/types.js';
@@ -109,6 +110,23 @@ export async function readRevocations(store: StoreOps): Promise<RevocationList> 
     else if (r.key.startsWith('user:')) users.set(r.key.slice(5), Number(r.value));
   }
   return { jtis, clients: Object.fromEntries(clients), users: Object.fromEntries(users) };
+}
+
+/** How `GET /ims/revocations` names a client or user id: SHA-256 of it, lowercase hex. */
+export function revocationIdHash(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('hex');
+}
+
+/**
+ * The list as `GET /ims/revocations` publishes it (unauthenticated: instances poll it without
+ * credentials): client and user ids as {@link revocationIdHash}, so that it does not list who
+ * was revoked when to anyone who asks. Instances hash a token's ids to compare them. Token ids
+ * (`jti`, random) are published as they are.
+ */
+export function publishedRevocations(list: RevocationList): RevocationList {
+  const hashed = (ids: Readonly<Record<string, number>>) =>
+    Object.fromEntries(Object.entries(ids).map(([id, at]) => [revocationIdHash(id), at]));
+  return { jtis: list.jtis, clients: hashed(list.clients), users: hashed(list.users) };
 }
 
 /** When a token was issued, in ms: IMS's `created_at` (ms), else `iat` (s). */

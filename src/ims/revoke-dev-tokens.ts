@@ -1,6 +1,6 @@
 import { audit } from '../audit/record.js';
 import type { Store } from '../store/types.js';
-import { DEV_TOKEN_NS, type DevTokenRecord } from './dev-token.js';
+import { assertUserId, DEV_TOKEN_NS, type DevTokenRecord } from './dev-token.js';
 import { ImsError } from './errors.js';
 import { readRevocations, revokeTokenId, revokeUserTokens } from './revocation.js';
 
@@ -27,7 +27,8 @@ export async function listDevTokens(store: Store, userId?: string): Promise<List
 /**
  * Revokes one development token by its id (`jti`, as `latchkey token list` shows it), or every
  * token issued so far for a user. Refused at once by this IMS, by instances within their
- * revocation poll interval. Returns how many live tokens that covers.
+ * revocation poll interval. Returns how many live tokens that covers. A user id that no IMS user
+ * could have is refused (`invalid_request`), so that nothing else enters the revocation list.
  */
 export async function revokeDevTokens(
   store: Store,
@@ -43,6 +44,8 @@ export async function revokeDevTokens(
       'name either jti (one token) or user (all of its tokens)',
     );
   if (target.user !== undefined) {
+    // The user's cut-off goes into the revocation list every instance pulls: only a real id.
+    assertUserId(target.user);
     const live = (await listDevTokens(store, target.user)).filter((t) => !t.revoked);
     await revokeUserTokens(store, target.user);
     await audit({

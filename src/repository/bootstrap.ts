@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { audit } from '../audit/record.js';
 import type { Role } from '../config/defaults.js';
+import type { StoreOps } from '../store/types.js';
 import { writeAce } from './acl/modify-ace.js';
 import type { RepositoryContext } from './context.js';
 import { ensureNode } from './ensure-node.js';
@@ -21,28 +21,23 @@ const STRUCTURE: readonly [string, string][] = [
   ['/home/groups', 'rep:AuthorizableFolder'],
 ];
 
-export interface BootstrapResult {
-  /** Whether this call initialized the store (false: it was initialized before). */
-  readonly created: boolean;
-  /** The generated admin password: set only when this call created admin without a given one. */
-  readonly generatedPassword: string | undefined;
+/** Whether the store was initialized (holds the base tree and its `admin`). */
+export async function isRepositoryInitialized(store: StoreOps): Promise<boolean> {
+  return (await store.getRecord(META_NS, INITIALIZED)) !== undefined;
 }
 
 /**
  * Initializes an empty store once: the base tree, the `administrators` group, the `admin` user
- * (password given, or generated and returned so that it can be shown once), and on publish an
- * entry letting `everyone` read `/content`. Safe to call on every start and from several
- * processes at once: exactly one initializes.
+ * with `adminPassword`, and on publish an entry letting `everyone` read `/content`. Safe to call
+ * on every start and from several processes at once: exactly one initializes. Returns whether
+ * this call did (false: the store was initialized before).
  */
 export async function bootstrapRepository(
   ctx: RepositoryContext,
-  options: { role: Role; adminPassword?: string | undefined },
-): Promise<BootstrapResult> {
-  if (await ctx.store.getRecord(META_NS, INITIALIZED)) {
-    return { created: false, generatedPassword: undefined };
-  }
-  const generated = options.adminPassword ? undefined : randomBytes(18).toString('base64url');
-  const hash = await hashPassword(options.adminPassword ?? generated!, ctx.passwordHashCost);
+  options: { role: Role; adminPassword: string },
+): Promise<boolean> {
+  if (await isRepositoryInitialized(ctx.store)) return false;
+  const hash = await hashPassword(options.adminPassword, ctx.passwordHashCost);
   const created = await ctx.store.transaction(async (tx) => {
     if (
       !(await tx.insertRecord(META_NS, INITIALIZED, {
@@ -72,5 +67,5 @@ export async function bootstrapRepository(
       details: { initialization: true, members: [ADMIN_ID] },
     });
   }
-  return { created, generatedPassword: created ? generated : undefined };
+  return created;
 }

@@ -37,7 +37,7 @@ export function parseSlingPost(form: FormData): NodeChanges {
     if (rawName.startsWith(':') || rawName === '_charset_') continue;
     const at = rawName.indexOf('@');
     const name = stripDotSlash(at === -1 ? rawName : rawName.slice(0, at));
-    checkName(name);
+    checkPropertyName(name);
     if (at === -1) {
       values.set(name, fieldValues);
       continue;
@@ -76,7 +76,7 @@ export function parseSlingPost(form: FormData): NodeChanges {
   }
   for (const [rawName, data] of form.files) {
     const name = stripDotSlash(rawName);
-    checkName(name);
+    checkPropertyName(name);
     set.set(name, binaryProperty(data));
   }
   for (const name of remove) set.delete(name);
@@ -87,7 +87,11 @@ function stripDotSlash(name: string): string {
   return name.startsWith('./') ? name.slice(2) : name;
 }
 
-function checkName(name: string): void {
+/**
+ * The one check of a property name a request may set or remove (a Sling POST, the System
+ * Console): a single path segment, not a protected `rep:` property. Throws 400 `invalid_property`.
+ */
+export function checkPropertyName(name: string): void {
   if (!isValidName(name) || name.includes('/')) {
     throw invalid('property names must be single path segments (no /, [, ], |, *)');
   }

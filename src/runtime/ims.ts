@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit/log.js';
-import { openServerAuditLog } from '../audit/open.js';
 import { runAudited } from '../audit/record.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
@@ -12,18 +11,18 @@ import { cryptoCheck } from '../health/crypto-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildImsApp } from '../http/ims-app.js';
 import { ACCESS_TOKEN_LIFETIME_MS } from '../ims/access-token.js';
-import { ensureImsAdmin } from '../ims/administrators.js';
+import { ensureImsAdmin, hasImsAdmin } from '../ims/administrators.js';
 import { bootstrapIms } from '../ims/bootstrap.js';
 import { type PublicUrl, readPublicUrl, resolvePublicUrl } from '../ims/public-url.js';
 import { SigningKeyRing } from '../ims/signing-keys.js';
+import { revocations } from '../metrics/registry.js';
 
 const SIGNING_KEY_REFRESH_MS = 60_000;
 
-import { openRoleStore } from '../data-folder/open-role-store.js';
-import { secureDataFolder, warnRepairs } from '../fs/secure-folder.js';
-import { limitHashing } from '../repository/users/password.js';
 import type { Store } from '../store/types.js';
+import { type AdminAccount, type AdminsCreated, createAdmin } from './admin.js';
 import { baseUrlOf, listen } from './listen.js';
+import { openServerStore, type ServerStartOptions } from './open-server-store.js';
 
 export interface RunningIms {
   readonly app: FastifyInstance;
@@ -35,38 +34,25 @@ export interface RunningIms {
   readonly url: string;
   /** The deployment's public URL (issuer, imsEndpoint), the same for every IMS process of the store. */
   readonly publicUrl: PublicUrl;
-  /** The IMS admin password, when this start generated it (show it once). */
-  readonly generatedAdminPassword: string | undefined;
-  /** Whether this start created the IMS's `admin`. */
-  readonly adminCreated: boolean;
+  /** The IMS administrator `admin` (see {@link AdminAccount}). */
+  readonly admin: AdminAccount;
+  /** What this start created: the admin, unless `createAdmin: false` or it existed. */
+  readonly adminCreated: AdminsCreated;
   close(): Promise<void>;
 }
 
-/** Opens the IMS store and keys, makes sure an organization and p1-e1 exist, and listens. */
+/**
+ * Opens the IMS store and keys, makes sure an organization and p1-e1 exist, listens, and then
+ * creates the administrator `admin` on a new store (password `config.adminPassword` or generated:
+ * see `adminCreated`), unless `createAdmin` is false (the caller creates it through `admin`).
+ */
 export async function startIms(
   config: Config,
-  options: {
-    logger?: FastifyServerOptions['logger'];
-    listen?: boolean;
-    /** The data folder is latchkey start's: the author's and the IMS's stores side by side. */
-    quickstart?: boolean;
-  } = {},
+  options: ServerStartOptions = {},
 ): Promise<RunningIms> {
-  // Before anything is written: a folder or store of another role is refused, unchanged.
-  const store = await openRoleStore(config, {
-    create: true,
-    quickstart: options.quickstart === true,
-  });
-  // The data folder holds the store and the keys: private, whatever it was before.
-  warnRepairs(secureDataFolder(config.data));
-  limitHashing({
-    maxConcurrent: config.security.maxConcurrentHashes,
-    maxQueued: config.security.maxQueuedHashes,
-  });
   let app: FastifyInstance | undefined;
-  const auditLog = openServerAuditLog(config, store, (err) =>
-    app?.log.warn({ err: String(err) }, 'audit log not written'),
-  );
+  // Before anything is written: a folder or store of another role is refused, unchanged.
+  const { store, auditLog } = await openServerStore(config, options, () => app);
   try {
     const location = { cryptoDir: cryptoDirOf(config.data), store };
     const keys = new KeyringHolder(
@@ -88,9 +74,13 @@ export async function startIms(
         .catch((err) => app?.log.warn({ err: String(err) }, 'signing keys not refreshed'));
     }, SIGNING_KEY_REFRESH_MS);
     refresh.unref();
-    const admin = await runAudited({ log: auditLog, command: 'system' }, () =>
-      ensureImsAdmin(store, config.adminPassword, config.security.passwordHashCost),
-    );
+    const admin: AdminAccount = {
+      exists: () => hasImsAdmin(store),
+      create: (password) =>
+        runAudited({ log: auditLog, command: 'system' }, () =>
+          ensureImsAdmin(store, password, config.security.passwordHashCost),
+        ),
+    };
     // One public URL (issuer, imsEndpoint) per deployment: the configured or recorded one is known
     // now; on a new store without a configured one, it is where this process ends up listening.
     let publicUrl: PublicUrl | undefined;
@@ -116,6 +106,7 @@ export async function startIms(
       health: [storeCheck(store), cryptoCheck(keys)],
       keys,
       audit: auditLog,
+      ...(options.accounts !== undefined ? { accounts: options.accounts } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     let known: () => void = () => {};
@@ -142,7 +133,13 @@ export async function startIms(
       },
       { log },
     );
+    // Revocations recorded by this process (those of the CLI count in no server's metrics).
+    const unsubscribe = store.subscribe((event) => {
+      if (event.local && event.kind === CHANGE.revocation)
+        revocations.inc({ kind: event.key.slice(0, event.key.indexOf(':')) || 'other' });
+    });
     app.addHook('onClose', () => {
+      unsubscribe();
       unfollow();
       return auditLog.close();
     });
@@ -157,6 +154,11 @@ export async function startIms(
         `this IMS listens on ${url}, but the deployment's public URL is ${publicUrl.url} (recorded in its store): tokens name ${publicUrl.issuer} as issuer and new credentials name ${publicUrl.imsEndpoint}. If the IMS moved, run latchkey ims public-url ${url} and restart it`,
       );
     }
+    // Last: a start that failed before created no admin whose password nobody saw.
+    const adminCreated =
+      options.createAdmin === false
+        ? { created: [], generatedPassword: undefined }
+        : await createAdmin('ims', admin, config.adminPassword);
     const running = app;
     return {
       app: running,
@@ -165,8 +167,8 @@ export async function startIms(
       audit: auditLog,
       url,
       publicUrl,
-      generatedAdminPassword: admin.generatedPassword,
-      adminCreated: admin.created,
+      admin,
+      adminCreated,
       close: async () => {
         clearInterval(refresh);
         await running.close();

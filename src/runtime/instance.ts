@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit/log.js';
-import { openServerAuditLog } from '../audit/open.js';
 import { runAudited } from '../audit/record.js';
 import { basicHandler } from '../auth/authenticate.js';
 import { bearerHandler } from '../auth/bearer/handler.js';
+import { ImsConnection, TrustedClient } from '../auth/bearer/ims-connection.js';
 import { JwksCache } from '../auth/bearer/jwks-cache.js';
 import { RevocationPoller } from '../auth/bearer/revocations.js';
 import { CredentialThrottle } from '../auth/throttle.js';
@@ -13,26 +14,33 @@ import { TokenSettingsCache } from '../auth/tokens/settings.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
-import { openRoleStore } from '../data-folder/open-role-store.js';
+import { ConfigError } from '../errors.js';
 import { CHANGE } from '../farm/changes.js';
 import { followChanges } from '../farm/follow.js';
-import { secureDataFolder, warnRepairs } from '../fs/secure-folder.js';
+import { UserSubscription } from '../farm/user-subscription.js';
 import { cryptoCheck } from '../health/crypto-check.js';
-import { imsConfigCheck, protectedConfigCheck } from '../health/protected-config-check.js';
+import { imsCheck } from '../health/ims-check.js';
+import { imsConfigCheck } from '../health/ims-config-check.js';
+import { protectedConfigCheck } from '../health/protected-config-check.js';
 import { storeCheck } from '../health/store-check.js';
 import { buildInstanceApp } from '../http/instance-app.js';
-import { type BootstrapResult, bootstrapRepository } from '../repository/bootstrap.js';
+import { watchCache } from '../metrics/registry.js';
+import { bootstrapRepository, isRepositoryInitialized } from '../repository/bootstrap.js';
 import { createRepositoryContext, type RepositoryContext } from '../repository/context.js';
-import { limitHashing } from '../repository/users/password.js';
 import { UserStatusCache } from '../repository/users/user-status.js';
 import type { Store } from '../store/types.js';
+import { type AdminAccount, type AdminsCreated, createAdmin } from './admin.js';
 import { listen } from './listen.js';
+import { openServerStore, type ServerStartOptions } from './open-server-store.js';
 
 export interface RunningInstance {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly ctx: RepositoryContext;
-  readonly bootstrap: BootstrapResult;
+  /** The store's `admin` (see {@link AdminAccount}). */
+  readonly admin: AdminAccount;
+  /** What this start created: the admin, unless `createAdmin: false` or it existed. */
+  readonly adminCreated: AdminsCreated;
   readonly keys: KeyringHolder;
   /** Where the instance records security events. */
   readonly audit: AuditLog;
@@ -44,33 +52,20 @@ export interface RunningInstance {
 const PURGE_EVERY_MS = 60_000;
 
 /**
- * Opens the store, initializes it on first start, builds the instance app and starts listening.
- * On failure everything opened so far is closed again.
+ * Opens the store, builds the instance app, starts listening and then, on first start,
+ * initializes the store with its admin (password `config.adminPassword` or generated: see
+ * `adminCreated`), unless `createAdmin` is false (the caller creates it through `admin`). On
+ * failure everything opened so far is closed again.
  */
 export async function startInstance(
   config: Config,
-  options: {
-    logger?: FastifyServerOptions['logger'];
-    listen?: boolean;
-    /** The data folder is latchkey start's: the author's and the IMS's stores side by side. */
-    quickstart?: boolean;
-  } = {},
+  options: ServerStartOptions = {},
 ): Promise<RunningInstance> {
-  // Before anything is written: a folder or store of another role is refused, unchanged.
-  const store = await openRoleStore(config, {
-    create: true,
-    quickstart: options.quickstart === true,
-  });
-  // The data folder holds the store and the keys: private, whatever it was before.
-  warnRepairs(secureDataFolder(config.data));
-  limitHashing({
-    maxConcurrent: config.security.maxConcurrentHashes,
-    maxQueued: config.security.maxQueuedHashes,
-  });
+  // Checked before anything is written, as every configuration error.
+  const imsCa = readImsCa(config);
   let app: FastifyInstance | undefined;
-  const auditLog = openServerAuditLog(config, store, (err) =>
-    app?.log.warn({ err: String(err) }, 'audit log not written'),
-  );
+  // Before anything is written: a folder or store of another role is refused, unchanged.
+  const { store, auditLog } = await openServerStore(config, options, () => app);
   try {
     const ctx = createRepositoryContext(store, {
       passwordHashCost: config.security.passwordHashCost,
@@ -83,12 +78,21 @@ export async function startInstance(
       location,
       await loadKeyring(location, { initialize: config.crypto.keyStorage }),
     );
-    const bootstrap = await runAudited({ log: auditLog, command: 'system' }, () =>
-      bootstrapRepository(ctx, { role: config.role, adminPassword: config.adminPassword }),
-    );
-    const revocations = config.ims.url
-      ? new RevocationPoller(config.ims.url, (err) =>
-          app?.log.warn({ err: String(err) }, 'IMS revocation list not refreshed'),
+    const admin: AdminAccount = {
+      exists: () => isRepositoryInitialized(store),
+      create: (adminPassword) =>
+        runAudited({ log: auditLog, command: 'system' }, () =>
+          bootstrapRepository(ctx, { role: config.role, adminPassword }),
+        ),
+    };
+    // Calls to the IMS (its keys, its revocation list) and to IMS configurations' endpoints, with
+    // the trust configured for them (ims.ca: latchkey start's local CA, for one).
+    const client = new TrustedClient({ ca: imsCa, timeoutMs: 4000 });
+    const imsConnection = config.ims.url ? new ImsConnection(config.ims.url, client) : undefined;
+    const jwks = imsConnection ? new JwksCache(imsConnection) : undefined;
+    const revocations = imsConnection
+      ? new RevocationPoller(imsConnection, (err) =>
+          app?.log.warn({ reason: err.kind }, `IMS revocation list not refreshed: ${err.message}`),
         )
       : undefined;
     await revocations?.start(config.ims.revocationPollMs);
@@ -101,7 +105,10 @@ export async function startInstance(
       secure: config.tls !== undefined || config.tokens.secureCookie,
       bindAddress: config.tokens.bindAddress,
     };
-    const throttle = new CredentialThrottle(config.throttle);
+    watchCache('access', ctx.access.stats);
+    watchCache('user-status', tokens.users.stats);
+    watchCache('token-settings', tokens.settings.stats);
+    const throttle = new CredentialThrottle(config.throttle, Date.now, options.accounts);
     app = await buildInstanceApp({
       config,
       ctx,
@@ -109,7 +116,7 @@ export async function startInstance(
         basicHandler(ctx, throttle),
         bearerHandler({
           ctx,
-          jwks: config.ims.url ? new JwksCache(config.ims.url) : undefined,
+          jwks,
           environment: config.environment,
           users: tokens.users,
           revocations,
@@ -122,7 +129,8 @@ export async function startInstance(
         storeCheck(store),
         cryptoCheck(keys),
         protectedConfigCheck(keys),
-        imsConfigCheck(keys),
+        imsConfigCheck(keys, client.fetch),
+        ...(imsConnection && jwks ? [imsCheck(imsConnection, jwks, revocations)] : []),
       ],
       keys,
       audit: auditLog,
@@ -145,6 +153,18 @@ export async function startInstance(
       },
       { fromAnyStore: [CHANGE.revocation], log },
     );
+    const subscription =
+      config.users.source === undefined
+        ? undefined
+        : new UserSubscription(ctx, {
+            source: config.users.source,
+            user: config.users.sourceUser,
+            password: config.users.sourcePassword ?? '',
+            caFile: config.users.sourceCa,
+            intervalMs: config.users.pullMs,
+            log,
+            auditLog,
+          });
     const purge = setInterval(() => {
       store.purgeExpired().catch((err) => app?.log.warn({ err }, 'purging expired records failed'));
     }, PURGE_EVERY_MS);
@@ -153,16 +173,26 @@ export async function startInstance(
       clearInterval(purge);
       unfollow();
       revocations?.stop();
+      client.close();
+      await subscription?.stop();
       await auditLog.close();
     });
     const url = await listen(app, config, options.listen !== false);
     if (url) auditLog.options.instance = `${hostname()}:${new URL(url).port}`;
+    // Last: a start that failed before created no admin whose password nobody saw.
+    const adminCreated =
+      options.createAdmin === false
+        ? { created: [], generatedPassword: undefined }
+        : await createAdmin(config.role, admin, config.adminPassword);
+    // After the repository exists: the first pull finds the base tree in place.
+    subscription?.start();
     const running = app;
     return {
       app: running,
       store,
       ctx,
-      bootstrap,
+      admin,
+      adminCreated,
       keys,
       audit: auditLog,
       url,
@@ -176,5 +206,18 @@ export async function startInstance(
     await auditLog.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
+  }
+}
+
+/** The CA certificates `ims.ca` names (PEM text), or a clear error naming the option. */
+function readImsCa(config: Config): string | undefined {
+  if (!config.ims.ca) return undefined;
+  try {
+    return readFileSync(config.ims.ca, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      'ims.ca',
+      `ims.ca: cannot read ${config.ims.ca} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }

@@ -92,6 +92,11 @@ describe('latchkey audit: filters', () => {
     const since = await cli('--data', data, '--since', 'yesterday');
     expect(since.code).toBe(2);
     expect(since.stderr).toContain('--since takes a date or time');
+    const swapped = await cli('--data', data, '--since', '2026-01-03', '--until', '2026-01-02');
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toBe(
+      'latchkey: --until is before --since, so no event can match: swap them\n',
+    );
     // A folder that is no data folder at all is a mistaken --data, not an empty log.
     const none = await cli('--data', join(root, 'empty'));
     expect(none).toMatchObject({ code: 2, stdout: '' });

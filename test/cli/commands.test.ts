@@ -278,6 +278,7 @@ describe('--json on every command that prints a report', () => {
     'token dev', // the token JSON
     'protect', // one value
     'unprotect',
+    'admin reset-password', // one value: the new password when it is generated
   ]);
 
   it('every other command takes --json', async () => {

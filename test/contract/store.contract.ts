@@ -312,8 +312,9 @@ export function storeContract(name: string, harness: () => StoreHarness | undefi
         const other = await openOther();
         const remote: ReceivedChange[] = [];
         const local: ReceivedChange[] = [];
-        other.subscribe((e) => remote.push(e));
-        store.subscribe((e) => local.push(e));
+        // Only this store's events: PostgreSQL also delivers other schemas' (sameStore false).
+        other.subscribe((e) => e.sameStore && remote.push(e));
+        store.subscribe((e) => e.sameStore && local.push(e));
         await new Promise((r) => setTimeout(r, 300)); // the subscription is in place
         const sent = Date.now();
         await store.publish({ kind: 'user', key: 'alice' });
@@ -331,7 +332,7 @@ export function storeContract(name: string, harness: () => StoreHarness | undefi
       it('stops delivering once unsubscribed, and never delivers an event twice to one subscriber', async () => {
         const other = await openOther();
         const seen: ReceivedChange[] = [];
-        const stop = other.subscribe((e) => seen.push(e));
+        const stop = other.subscribe((e) => e.sameStore && seen.push(e));
         await new Promise((r) => setTimeout(r, 300));
         await store.publish({ kind: 'acl', key: '/content' });
         await store.publish({ kind: 'acl', key: '/etc' });

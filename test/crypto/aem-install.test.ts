@@ -1,11 +1,22 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBundleInfo } from '../../src/crypto/aem-legacy/find-bundles.js';
 import { inspectAem } from '../../src/crypto/aem-legacy/inspect.js';
 import { aemMigrateKeys } from '../../src/crypto/aem-legacy/migrate-keys.js';
+import { CryptoError } from '../../src/crypto/errors.js';
 import { buildCrxQuickstart } from '../helpers/aem-tree.js';
 import { runCli } from '../helpers/process.js';
 
@@ -42,6 +53,47 @@ describe('aem inspect', () => {
     expect(jcr.problems.join('\n')).toContain('/etc/key');
     const noKeys = inspectAem(buildCrxQuickstart(fresh(), { storage: 'Bundle' }).crx);
     expect(noKeys.problems.join('\n')).toContain('AEM will generate a new master key');
+  });
+
+  // Found by the attack campaign (test/attack/crx-quickstart.test.ts): key and storage files were
+  // read whole, whatever they were. A key file linked to /dev/zero read until memory ran out; a
+  // storage file that is a FIFO blocked the process for ever.
+  it('reports device, FIFO and huge files instead of reading them', () => {
+    const t = buildCrxQuickstart(fresh(), { storage: 'Bundle' });
+    symlinkSync('/dev/zero', join(t.fileData, 'master'));
+    writeFileSync(join(t.fileData, 'hmac'), Buffer.alloc(1 << 20));
+    const fifo = join(root, `fifo${n++}`);
+    execFileSync('mkfifo', [fifo]);
+    const storage = join(t.supportData, 'storage');
+    rmSync(storage);
+    symlinkSync(fifo, storage);
+    const r = inspectAem(t.crx);
+    expect(r.keyFiles).toEqual([]);
+    expect(r.problems.join('\n')).toContain('master as a key file (not_a_regular_file)');
+    expect(r.problems.join('\n')).toContain('hmac as a key file (file_too_large)');
+    expect(r.problems.join('\n')).toContain(`cannot read ${storage} (not_a_regular_file)`);
+    expect(() => aemMigrateKeys(t.crx, { master: '/dev/zero', hmac: fifo })).toThrow(
+      /cannot read the master file \/dev\/zero: not_a_regular_file/,
+    );
+  });
+
+  // Found by the attack campaign: a key file that is a folder made migrate-keys throw EISDIR
+  // instead of a CryptoError naming the path.
+  it('migrate-keys names a key file it cannot write, and leaves storage as it was', () => {
+    const t = buildCrxQuickstart(fresh(), { storage: 'JCR' });
+    mkdirSync(join(t.fileData, 'master'), { recursive: true });
+    writeFileSync(join(root, 'm3'), randomBytes(16));
+    writeFileSync(join(root, 'h3'), randomBytes(32));
+    let err: unknown;
+    try {
+      aemMigrateKeys(t.crx, { master: join(root, 'm3'), hmac: join(root, 'h3') });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CryptoError);
+    expect((err as CryptoError).code).toBe('migration_failed');
+    expect((err as CryptoError).message).toContain(join(t.fileData, 'master'));
+    expect(readFileSync(join(t.supportData, 'storage'), 'utf8')).toBe('JCR');
   });
 
   it('says clearly when the folder is not an AEM install', () => {

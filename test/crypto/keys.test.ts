@@ -13,6 +13,7 @@ import { readStorageMode } from '../../src/crypto/storage/mode.js';
 import { readRepositoryKeys } from '../../src/crypto/storage/repository.js';
 import { unprotect } from '../../src/crypto/unprotect.js';
 import { stringProperty, toStored } from '../../src/repository/properties.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { keyLocation } from '../helpers/keys.js';
 
 let loc: ReturnType<typeof keyLocation>;
@@ -138,6 +139,41 @@ describe('migration', () => {
     await migrateKeys(loc, 'file');
     expect((await readRepositoryKeys(loc.store)).master).toEqual([]);
     expect((await loadKeyring(loc)).master.primary.id).toBe(before.master.primary.id);
+  });
+
+  it('keeps the key files of latchkey start (author and IMS in one folder) out of one repository', async () => {
+    // latchkey start: the author's and the IMS's stores in one data folder, one set of key files.
+    const ims = { cryptoDir: loc.cryptoDir, store: new SqliteStore(join(loc.data, 'ims.sqlite')) };
+    try {
+      await loadKeyring(loc, { initialize: 'file' });
+      const imsKeys = await loadKeyring(ims, { initialize: 'file' });
+      const err = await failure(migrateKeys(loc, 'repository'));
+      expect(err.code).toBe('shared_keys');
+      expect(err.status).toBe(409);
+      expect(err.message).toContain(
+        'an author store (author.sqlite) and an IMS store (ims.sqlite)',
+      );
+      // Nothing moved: both still start.
+      expect(readStorageMode(loc.cryptoDir)).toBe('Bundle');
+      expect((await readRepositoryKeys(loc.store)).master).toEqual([]);
+      expect((await loadKeyring(ims, { initialize: 'file' })).master.primary.id).toBe(
+        imsKeys.master.primary.id,
+      );
+    } finally {
+      await ims.store.close();
+    }
+  });
+
+  it('a start that finds its keys gone changes nothing, not even the storage file', async () => {
+    await loadKeyring(loc, { initialize: 'file' });
+    // The keys went into another store's /etc/key (storage JCR): this store's repository has none.
+    rmSync(join(loc.cryptoDir, 'master'));
+    rmSync(join(loc.cryptoDir, 'hmac'));
+    writeFileSync(join(loc.cryptoDir, 'storage'), 'JCR');
+    const err = await failure(loadKeyring(loc, { initialize: 'file' }));
+    expect(err.code).toBe('keys_missing');
+    expect(readFileSync(join(loc.cryptoDir, 'storage'), 'utf8')).toBe('JCR');
+    expect(existsSync(join(loc.cryptoDir, 'master'))).toBe(false);
   });
 
   it('refuses to migrate an incomplete set of keys', async () => {

@@ -64,6 +64,38 @@ describe('keys export / import', () => {
     expect((await loadKeyring(b)).master.primary.id).toBe((await loadKeyring(a)).master.primary.id);
   });
 
+  // Found by the attack campaign (test/attack/key-bundles.test.ts): the key-derivation parameters
+  // come from the file, and ln 22, r 32, p 16 passed the checks, asking scrypt for 16 GiB and
+  // hours of work before the passphrase was checked.
+  it('refuses crafted key-derivation parameters beyond four times what export writes, at once', async () => {
+    const sealed = (params: Record<string, number>) =>
+      JSON.stringify({
+        format: 'latchkey-keys',
+        version: 1,
+        sealed: {
+          kdf: 'scrypt',
+          ...params,
+          salt: 'AAAA',
+          iv: 'AAAAAAAAAAAAAAAA',
+          data: 'A'.repeat(64),
+        },
+      });
+    for (const params of [
+      { ln: 22, r: 32, p: 16 },
+      { ln: 20, r: 8, p: 1 },
+      { ln: 17, r: 8, p: 8 },
+      { ln: 17, r: 32, p: 2 },
+    ]) {
+      await expect(decodeBundle(sealed(params), 'x')).rejects.toThrow(
+        'unsupported key derivation parameters',
+      );
+    }
+    // What export writes, and cheaper, are read (and then fail on the passphrase or the data).
+    await expect(decodeBundle(sealed({ ln: 17, r: 8, p: 1 }), 'x')).rejects.toThrow(
+      'wrong passphrase',
+    );
+  });
+
   it('detects a damaged plain bundle and rejects garbage', async () => {
     await loadKeyring(a, { initialize: 'file' });
     const out = join(a.data, 'keys.json');

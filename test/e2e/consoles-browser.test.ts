@@ -89,6 +89,9 @@ async function signIn(page: Page, url: string, user: string, password: string) {
   await expect.poll(() => page.getByText(`Signed in as ${user}`).count()).toBe(1);
 }
 
+/** The page's title, as its one h1 says it. */
+const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
+
 /** A Node program using the credentials: the latchkey client library exchanges them, then reads. */
 const PROGRAM = `
 import { readFileSync } from 'node:fs';
@@ -126,13 +129,9 @@ describe.skipIf(!chromium)('Developer Console in Chromium', () => {
     const page = await browser();
     await signIn(page, `${ims.url}/ims/console`, 'admin', PASSWORD);
     await page.getByRole('link', { name: 'Environment 1' }).click();
-    await expect
-      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
-      .toBe('Environment p1-e1');
+    await expect.poll(() => heading(page)).toBe('Environment p1-e1');
     await page.getByRole('button', { name: 'Get Service Credentials' }).click();
-    await expect
-      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
-      .toBe('Service credentials');
+    await expect.poll(() => heading(page)).toBe('Service credentials');
     // Shown once: downloaded as credentials.json, exactly what the page shows.
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -158,9 +157,7 @@ describe.skipIf(!chromium)('Developer Console in Chromium', () => {
     await expect.poll(() => article.locator('.badge').textContent()).toBe('active');
     await docsScreenshot(page, 'developer-console');
     await page.getByRole('link', { name: 'Revoke cm-p1-e1-integration…' }).click();
-    await expect
-      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
-      .toBe('Revoke cm-p1-e1-integration?');
+    await expect.poll(() => heading(page)).toBe('Revoke cm-p1-e1-integration?');
     await page.getByRole('button', { name: 'Revoke the integration' }).click();
     await expect
       .poll(() => page.getByRole('status').first().textContent())
@@ -228,6 +225,25 @@ describe.skipIf(!chromium)('System Console in Chromium', () => {
     await signIn(visitor, `${a.url}/system/console`, 'visitor', 'visitor-pw');
     await visitor.goto(`${b.url}/system/console/repository`);
     expect(new URL(visitor.url()).pathname).toBe('/system/console/login');
+
+    // The Audit tab has it all, newest first: both changes, filtered to configuration changes.
+    await admin.getByRole('link', { name: 'Audit' }).click();
+    await admin.getByLabel('Type').selectOption('config.changed');
+    await admin.getByRole('button', { name: 'Filter' }).click();
+    await admin.waitForURL(/type=config.changed/);
+    const rows = admin.getByRole('row').filter({ hasText: 'config.changed' });
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(0).textContent()).toContain('token.encapsulated=false');
+    expect(await rows.nth(1).textContent()).toContain('token.encapsulated=true');
+    await admin.getByLabel('Type').selectOption('login');
+    await admin.getByLabel('User').fill('visitor');
+    await admin.getByRole('button', { name: 'Filter' }).click();
+    await admin.waitForURL(/type=login/);
+    expect(await admin.getByRole('row').filter({ hasText: 'visitor' }).count()).toBe(3);
+    // A visitor may not read it (B's refusal above ended the visitor's sign-in: sign in again).
+    await signIn(visitor, `${a.url}/system/console/audit`, 'visitor', 'visitor-pw');
+    expect(new URL(visitor.url()).pathname).toBe('/system/console/audit');
+    expect(await visitor.getByRole('alert').textContent()).toMatch(/requires an administrator/);
   });
 
   it('offers the key properties of /etc/key for download to administrators only, and shows them to nobody else', async () => {
@@ -246,7 +262,7 @@ describe.skipIf(!chromium)('System Console in Chromium', () => {
     await admin.getByRole('link', { name: 'Repository' }).click();
     await admin.getByRole('link', { name: 'etc', exact: true }).click();
     await admin.getByRole('link', { name: 'key', exact: true }).click();
-    expect(await admin.getByRole('heading', { level: 1 }).textContent()).toBe('key');
+    expect(await heading(admin)).toBe('key');
     for (const kind of ['master', 'hmac']) {
       const row = admin.getByRole('row', { name: new RegExp(`^${kind} Binary`) });
       const [download] = await Promise.all([

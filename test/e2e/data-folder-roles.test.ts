@@ -163,6 +163,27 @@ describe('a data folder that holds no store', () => {
     }
   }, 60_000);
 
+  it('a file given as the folder: start, serve and every command say so (exit 2) and leave it alone', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'not a folder\n');
+    const runs = [
+      ['start', '--data', file, '--port', '0', '--ims-port', '0'],
+      ['serve', 'author', '--data', file, '--port', '0'],
+      ['admin', 'reset-password', '--data', file, '--generate'],
+      ['credentials', 'list', '--data', file],
+      ...commandsFor(file),
+    ];
+    for (const args of runs) {
+      const r = await runCli(args, env);
+      expect(r.stderr, args.join(' ')).toBe(
+        `latchkey: invalid configuration: data must be a folder, got ${JSON.stringify(file)}, which is a file: choose another with --data\n`,
+      );
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+    expect(readFileSync(file, 'utf8')).toBe('not a folder\n');
+  }, 60_000);
+
   it('an empty folder: every command says so and it stays empty', async () => {
     const empty = join(root, 'empty');
     mkdirSync(empty, { mode: 0o700 });

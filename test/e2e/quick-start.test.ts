@@ -1,36 +1,19 @@
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { http } from '../helpers/http.js';
-import { basic } from '../helpers/instance.js';
-import { freshCheckout, runInCheckout, withDefaultPorts } from '../helpers/quick-start.js';
+import {
+  freshCheckout,
+  imsAdminStatus,
+  PASSWORD,
+  signIn,
+  startAsUser,
+  urlOf,
+  withDefaultPorts,
+} from '../helpers/quick-start.js';
 
 const checkout = freshCheckout();
+const ca = join(checkout, 'latchkey-data', 'tls', 'ca.crt');
 afterAll(() => rmSync(checkout, { recursive: true, force: true }));
-
-/** Signs in on the author's login form as a browser does; the user it is signed in as. */
-async function signIn(author: string, user: string, password: string): Promise<string> {
-  const body = new URLSearchParams({ j_username: user, j_password: password }).toString();
-  const res = await http(`${author}/j_security_check`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-  });
-  if (res.status !== 200) return `refused ${res.status}`;
-  const cookie = String(res.headers['set-cookie']).split(';')[0]!;
-  const me = await http(`${author}/libs/granite/security/currentuser.json`, {
-    headers: { cookie },
-  });
-  return (me.json() as { authorizableId: string }).authorizableId;
-}
-
-/** Status of an IMS administrator request (listing development tokens). */
-async function imsAdminStatus(ims: string, password: string): Promise<number> {
-  return (
-    await http(`${ims}/ims/admin/dev-tokens`, {
-      headers: { authorization: basic('admin', password) },
-    })
-  ).status;
-}
 
 // Regression: `npm start` printed "admin password of the author and IMS", but only the IMS had
 // it: the author's admin got another random password that was never shown. Every other test set
@@ -38,36 +21,47 @@ async function imsAdminStatus(ims: string, password: string): Promise<number> {
 describe('the README quick start, as a new user runs it', () => {
   it('npm start prints the admin password, and it works on the author and on the IMS', async () => {
     await withDefaultPorts(async () => {
-      const first = runInCheckout(checkout, ['start']);
+      const { proc: first, args } = await startAsUser(checkout);
+      let password: string | undefined;
       try {
-        await first.waitFor(/latchkey author listening on \S+\n/);
         const out = first.stdout();
-        const password = /admin password[^:\n]*: (\S+)/.exec(out)?.[1];
+        password = PASSWORD.exec(out)?.[1];
         expect(password, out).toBeDefined();
-        const author = /latchkey author listening on (\S+)/.exec(out)![1]!;
-        const ims = /latchkey ims listening on (\S+)/.exec(out)![1]!;
-        expect(author).toBe('http://127.0.0.1:4502');
-        expect(ims).toBe('http://127.0.0.1:4510');
+        const author = urlOf(out, 'author');
+        const ims = urlOf(out, 'ims');
+        // The README's addresses, unless another program held a port and the user followed
+        // the error's advice (--port, --ims-port).
+        if (!args.includes('--port')) expect(author).toBe('http://127.0.0.1:4502');
+        if (!args.includes('--ims-port')) expect(ims).toBe('https://127.0.0.1:4510');
+        // The IMS speaks HTTPS with the local CA made under the data folder, and the banner says
+        // how to trust it; the author stays plain HTTP on loopback.
+        expect(ims).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        expect(author).toMatch(/^http:\/\//);
+        expect(out).toContain(`trust the IMS's certificate: NODE_EXTRA_CA_CERTS=${ca}`);
+        expect(statSync(join(checkout, 'latchkey-data', 'tls', 'ca.key')).mode & 0o777).toBe(0o600);
 
         expect(await signIn(author, 'admin', password!)).toBe('admin');
         expect(await signIn(author, 'admin', `${password}x`)).toBe('refused 403');
-        expect(await imsAdminStatus(ims, password!)).toBe(200);
-        expect(await imsAdminStatus(ims, `${password}x`)).toBe(401);
+        // Checked against the local CA, as a client that trusts it.
+        expect(await imsAdminStatus(ims, password!, ca)).toBe(200);
+        expect(await imsAdminStatus(ims, `${password}x`, ca)).toBe(401);
       } finally {
-        expect(await first.stop('SIGINT')).toBe(0);
+        await first.stop('SIGINT');
       }
+      expect(await first.exited, first.stderr()).toBe(0);
 
       // The next start keeps the admin: no new password, and the printed one still works.
-      const second = runInCheckout(checkout, ['start']);
+      const { proc: second } = await startAsUser(checkout, args);
       try {
-        await second.waitFor(/latchkey author listening on \S+\n/);
-        expect(second.stdout()).not.toMatch(/admin password[^:\n]*: /);
-        const password = /admin password[^:\n]*: (\S+)/.exec(first.stdout())![1]!;
-        expect(await signIn('http://127.0.0.1:4502', 'admin', password)).toBe('admin');
-        expect(await imsAdminStatus('http://127.0.0.1:4510', password)).toBe(200);
+        const out = second.stdout();
+        expect(out).not.toMatch(PASSWORD);
+        expect(await signIn(urlOf(out, 'author'), 'admin', password!)).toBe('admin');
+        expect(out).not.toContain('created a local CA');
+        expect(await imsAdminStatus(urlOf(out, 'ims'), password!, ca)).toBe(200);
       } finally {
-        expect(await second.stop('SIGINT')).toBe(0);
+        await second.stop('SIGINT');
       }
+      expect(await second.exited, second.stderr()).toBe(0);
     });
-  });
+  }, 180_000);
 });

@@ -76,7 +76,9 @@ describe('a real author process', () => {
       'author',
     );
     try {
-      expect(server.stdout()).toMatch(/latchkey ims listening on http:\/\/127\.0\.0\.1:\d+/);
+      // The IMS speaks HTTPS with the data folder's local CA; the author plain HTTP.
+      expect(server.stdout()).toMatch(/latchkey ims listening on https:\/\/127\.0\.0\.1:\d+/);
+      expect(server.url).toMatch(/^http:\/\//);
       expect((await fetch(`${server.url}/system/health`)).status).toBe(200);
       expect(statSync(join(data, 'author.sqlite')).isFile()).toBe(true);
       expect(statSync(join(data, 'ims.sqlite')).isFile()).toBe(true);
@@ -92,7 +94,9 @@ describe('a real author process', () => {
       expect(created.code, created.stderr).toBe(0);
       const file = join(root, 'credentials.json');
       writeFileSync(file, created.stdout);
-      const exchanged = await runCli(['credentials', 'exchange', file]);
+      const exchanged = await runCli(['credentials', 'exchange', file], {
+        NODE_EXTRA_CA_CERTS: join(data, 'tls', 'ca.crt'),
+      });
       expect(exchanged.code, exchanged.stderr).toBe(0);
       const { access_token: token, expires_in } = JSON.parse(exchanged.stdout) as {
         access_token: string;

@@ -35,8 +35,43 @@ async function opens(sealed: string): Promise<string> {
   return res.stdout.trim();
 }
 
+/** Health's IMS-configuration check: a real token exchange at the configuration's IMS. */
+async function tokenObtained(server: Server): Promise<string | undefined> {
+  const check = (await health(server)).body.checks.find((c) => c.name === 'ims-configurations') as
+    | { status: string; message: string }
+    | undefined;
+  return check?.status === 'green' ? check.message : `${check?.status}: ${check?.message}`;
+}
+
 describe("the seeds' scenario: legacy key storage, restarts, migration, vanished keys", () => {
+  let ims: Server | undefined;
+  afterAll(async () => {
+    await ims?.stop();
+  });
+
   it('keeps the IMS client_secret decrypting through restarts and keys migrate --to file', async () => {
+    // The IMS the configuration belongs to, and its service credentials.
+    const imsData = join(root, 'ims');
+    ims = await startServer(['serve', 'ims', '--port', '0', '--data', imsData], env, 'ims');
+    const created = await runCli([
+      'credentials',
+      'create',
+      '--environment',
+      'p1-e1',
+      '--data',
+      imsData,
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const { integration } = JSON.parse(created.stdout) as {
+      integration: {
+        imsEndpoint: string;
+        org: string;
+        id: string;
+        privateKey: string;
+        metascopes: string;
+        technicalAccount: { clientId: string; clientSecret: string };
+      };
+    };
     // An instance initialized the legacy way: keys in the repository, storage JCR.
     let server = await start();
     expect(readFileSync(join(data, 'crypto', 'storage'), 'utf8')).toBe('JCR');
@@ -45,24 +80,26 @@ describe("the seeds' scenario: legacy key storage, restarts, migration, vanished
       method: 'POST',
       headers: { authorization: ADMIN },
       body: new URLSearchParams({
-        imsEndpoint: 'ims-na1.example:443',
-        org: 'ABC123@AdobeOrg',
-        technicalAccountId: 'tech@techacct.adobe.com',
-        clientId: 'cm-p1-e1-integration',
-        clientSecret: 'p8e-the-client-secret',
-        privateKey: '-----BEGIN RSA PRIVATE KEY-----\r\nMIIE\r\n-----END RSA PRIVATE KEY-----\r\n',
-        metascopes: 'ent_aem_cloud_api',
+        imsEndpoint: integration.imsEndpoint,
+        org: integration.org,
+        technicalAccountId: integration.id,
+        clientId: integration.technicalAccount.clientId,
+        clientSecret: integration.technicalAccount.clientSecret,
+        privateKey: integration.privateKey,
+        metascopes: integration.metascopes,
       }),
     });
     expect(saved.status).toBe(201);
     const sealed = await sealedSecret(server);
     expect(sealed).toMatch(/^\{lk1\./);
 
-    // Restarts: the keys never change, the secret keeps opening, health stays green.
+    // Restarts: the keys never change, the secret keeps opening, the IMS keeps accepting it
+    // (health's check obtains a token with it), health stays green.
     for (let i = 0; i < 3; i++) {
+      expect(await tokenObtained(server)).toMatch(/^ims\/default: token obtained from /);
       expect((await health(server)).body.status).toBe('green');
       await server.stop();
-      expect(await opens(sealed)).toBe('p8e-the-client-secret');
+      expect(await opens(sealed)).toBe(integration.technicalAccount.clientSecret);
       server = await start();
       expect(await sealedSecret(server)).toBe(sealed);
     }
@@ -79,6 +116,7 @@ describe("the seeds' scenario: legacy key storage, restarts, migration, vanished
     const h = await health(server);
     expect(h.code).toBe(200);
     expect(h.body.status).toBe('green');
+    expect(await tokenObtained(server)).toMatch(/^ims\/default: token obtained from /);
     const configs = await fetch(`${server.url}/system/console/configs.json`, {
       headers: { authorization: ADMIN },
     });
@@ -86,7 +124,7 @@ describe("the seeds' scenario: legacy key storage, restarts, migration, vanished
       ((await configs.json()) as { configurations: { decrypts: boolean }[] }).configurations,
     ).toEqual([expect.objectContaining({ kind: 'ims', name: 'default', decrypts: true })]);
     await server.stop();
-    expect(await opens(sealed)).toBe('p8e-the-client-secret');
+    expect(await opens(sealed)).toBe(integration.technicalAccount.clientSecret);
 
     // The key files deleted: no new keys, a precise message instead.
     const fingerprint = await runCli(['keys', 'fingerprint', '--data', data]);
@@ -99,5 +137,6 @@ describe("the seeds' scenario: legacy key storage, restarts, migration, vanished
     );
     expect(refused.stderr).toContain('no new key was generated');
     expect(existsSync(join(data, 'crypto', 'master'))).toBe(false);
-  });
+    // Six server starts (the IMS, the instance five times) and a dozen commands, one after another.
+  }, 120_000);
 });

@@ -109,3 +109,18 @@ export async function seriousViolations(page: Page): Promise<string[]> {
         `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
     );
 }
+
+/**
+ * Whether the page fits a window `width` CSS pixels wide with no horizontal scrolling: the
+ * window is narrowed, the document's scroll width read, and the window put back.
+ */
+export async function fitsWidth(page: Page, width: number): Promise<boolean> {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width, height: before?.height ?? 800 });
+  // Evaluated in the page (a string: this project's types have no DOM).
+  const scrollWidth = await page.evaluate<number>(
+    'Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)',
+  );
+  if (before) await page.setViewportSize(before);
+  return scrollWidth <= width;
+}

@@ -16,6 +16,11 @@ export interface HttpOptions {
   readonly body?: string | Buffer;
   /** The client's own address, e.g. 127.0.0.2: an attacker on another loopback address. */
   readonly localAddress?: string;
+  /**
+   * For https: the CA certificates (PEM) the server's certificate must chain to, checked as a
+   * client that trusts them does. Without it the certificate is not checked.
+   */
+  readonly ca?: string | Buffer;
 }
 
 /**
@@ -39,7 +44,7 @@ export function http(url: string, options: HttpOptions = {}): Promise<HttpRespon
         },
         agent: false,
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-        rejectUnauthorized: false,
+        ...(options.ca ? { ca: options.ca } : { rejectUnauthorized: false }),
       },
       (res) => {
         const chunks: Buffer[] = [];

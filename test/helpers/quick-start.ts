@@ -9,9 +9,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { http } from './http.js';
+import { basic } from './instance.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -69,7 +72,13 @@ export function runInCheckout(
   child.stderr?.on('data', (d) => {
     err += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let closed: { code: number | null } | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      closed = { code };
+      resolve(code);
+    }),
+  );
   return {
     child,
     stdout: () => out,
@@ -97,20 +106,109 @@ export function runInCheckout(
         const cleanup = () => {
           clearTimeout(timer);
           child.stdout?.off('data', onData);
-          child.off('exit', onExit);
+          child.off('close', onExit);
         };
         child.stdout?.on('data', onData);
-        child.on('exit', onExit);
-        if (child.exitCode !== null) onExit(child.exitCode);
+        child.on('close', onExit);
+        if (closed) onExit(closed.code);
         else check();
       }),
     stop: (signal = 'SIGINT') => {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      if (closed || child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill(signal);
       return exited;
     },
   };
 }
+
+/**
+ * Runs `latchkey ARGS` (`node dist/cli/main.js`) in `cwd` to completion, as a user in a shell:
+ * `input` is piped to its stdin (else stdin is empty).
+ */
+export async function cliInCheckout(
+  cwd: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = runInCheckout(cwd, args, options.env);
+  proc.child.stdin?.end(options.input ?? '');
+  const code = await proc.exited;
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `latchkey start ARGS` in `cwd` as a user runs it, until the author listens. When a port is in
+ * use (another program of this machine holds 4502 or 4510), does what the error says, as the
+ * user would: the flag it names, with a free port. Returns the process and the arguments that
+ * worked.
+ */
+export async function startAsUser(
+  cwd: string,
+  args: string[] = [],
+): Promise<{ proc: StartedProcess; args: string[] }> {
+  let current = [...args];
+  for (let attempt = 0; ; attempt++) {
+    const proc = runInCheckout(cwd, ['start', ...current]);
+    try {
+      await proc.waitFor(/latchkey author listening on \S+.*\n/, 60_000);
+      return { proc, args: current };
+    } catch (err) {
+      const advice = /is in use .*choose another with (--[\w-]+) N/.exec(proc.stderr());
+      if (!advice || attempt === 3) {
+        await proc.stop('SIGKILL');
+        throw err;
+      }
+      current = [...current, advice[1]!, String(await freePort())];
+    }
+  }
+}
+
+/** Signs in on the author's login form as a browser does; the user it is signed in as. */
+export async function signIn(author: string, user: string, password: string): Promise<string> {
+  const body = new URLSearchParams({ j_username: user, j_password: password }).toString();
+  const res = await http(`${author}/j_security_check`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+  if (res.status !== 200) return `refused ${res.status}`;
+  const cookie = String(res.headers['set-cookie']).split(';')[0]!;
+  const me = await http(`${author}/libs/granite/security/currentuser.json`, {
+    headers: { cookie },
+  });
+  return (me.json() as { authorizableId: string }).authorizableId;
+}
+
+/**
+ * Status of an IMS administrator request (listing development tokens); with `ca` (a PEM file),
+ * the IMS's certificate must chain to it.
+ */
+export async function imsAdminStatus(ims: string, password: string, ca?: string): Promise<number> {
+  return (
+    await http(`${ims}/ims/admin/dev-tokens`, {
+      headers: { authorization: basic('admin', password) },
+      ...(ca ? { ca: readFileSync(ca) } : {}),
+    })
+  ).status;
+}
+
+/** The admin password line of `latchkey start` (and `admin reset-password --generate`). */
+export const PASSWORD = /admin password[^:\n]*: (\S+)/;
+/** The URL of `role` in a start's banner. */
+export const urlOf = (out: string, role: string) =>
+  new RegExp(`latchkey ${role} listening on (\\S+)`).exec(out)![1]!;
 
 const LOCK = join(tmpdir(), 'latchkey-default-ports.lock');
 

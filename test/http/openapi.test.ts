@@ -28,8 +28,10 @@ function routesOf(app: FastifyInstance): string[] {
     if (!m) continue;
     const depth = m[1]!.length / 4;
     while (stack.length > depth) stack.pop();
-    const segment = depth === 0 && m[2] === '*' ? '/*' : m[2]!;
-    const path = (stack[stack.length - 1]?.path ?? '') + segment;
+    const parent = stack[stack.length - 1]?.path ?? '';
+    // The tree prints a wildcard as a child of the path before its slash (`/*`, `/ims/console/*`).
+    const segment = m[2] === '*' && !parent.endsWith('/') ? '/*' : m[2]!;
+    const path = parent + segment;
     stack.push({ depth, path });
     for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD'))
       routes.push(asDocumented(`${method} ${path}`));

@@ -87,7 +87,18 @@ describe('protected configurations', () => {
   });
 
   it('reports in health and in the list whether every secret opens', async () => {
-    expect((await get('/system/health')).json().status).toBe('green');
+    const checks = (await get('/system/health')).json().checks as {
+      name: string;
+      status: string;
+      message: string;
+      fix?: string;
+    }[];
+    expect(checks.find((c) => c.name === 'protected-configurations')?.status).toBe('green');
+    // This configuration names an IMS that does not exist: no token, and health says so.
+    const ims = checks.find((c) => c.name === 'ims-configurations');
+    expect(ims?.status).toBe('red');
+    expect(ims?.message).toMatch(/^ims\/default: no token: /);
+    expect(ims?.fix).toContain('post the current credentials again');
     const foreign = protect(
       {
         master: makeKeySet(generateKeyVersion('master')),

@@ -1,5 +1,11 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyVersion, makeKeySet } from '../../src/crypto/keyring.js';
+import { protect } from '../../src/crypto/protect.js';
 import { unprotect } from '../../src/crypto/unprotect.js';
+import { stringProperty, toStored } from '../../src/repository/properties.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { ConsoleClient, csrfOf, textOf } from '../helpers/console.js';
 import {
   ADMIN,
@@ -10,7 +16,7 @@ import {
 } from '../helpers/instance.js';
 
 // The System Console in process: what each page shows and what each form does, through the same
-// forms a browser submits (the browser tests in test/e2e/consoles.test.ts drive the real thing).
+// forms a browser submits (the browser tests in test/e2e/consoles-*.test.ts drive the real thing).
 
 const PID = 'com.day.crx.security.token.impl.impl.TokenAuthenticationHandler';
 const SIGN_IN = '/system/console/login';
@@ -83,6 +89,22 @@ describe('System Console: signing in', () => {
     expect(empty.body).toContain('Enter your password.');
   });
 
+  it('answers a mistyped address under the console with a 404 page, not JSON', async () => {
+    const visitor = new ConsoleClient(inst.app, 'login-token');
+    const first = await visitor.get('/system/console/no-such-tab');
+    expect(first.statusCode).toBe(404);
+    expect(first.headers['content-type']).toMatch(/^text\/html/);
+    const page = await (await admin()).get('/system/console/no-such-tab');
+    expect(page.statusCode).toBe(404);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(textOf(page.body, 'alert')).toEqual([
+      'There is no page at this address in the System Console.',
+    ]);
+    // The APIs under the same prefix still answer JSON.
+    const api = await asAdmin('GET', `/system/console/configMgr/${PID}.json`);
+    expect(api.headers['content-type']).toMatch(/^application\/json/);
+  });
+
   it('never redirects off the console after signing in (open redirect)', async () => {
     const c = new ConsoleClient(inst.app, 'login-token');
     for (const resource of ['https://evil.example/', '//evil.example/x', '/content.json']) {
@@ -106,12 +128,17 @@ describe('System Console: signing in', () => {
     for (const url of [
       '/system/console/configMgr',
       '/system/console/crypto',
+      '/system/console/health',
       '/system/console/users',
+      '/system/console/audit',
     ]) {
       const res = await c.get(url);
       expect(res.statusCode, url).toBe(403);
-      expect(textOf(res.body, 'alert')[0], url).toMatch(/requires an administrator\.$/);
+      expect(textOf(res.body, 'alert')[0], url).toMatch(/ requires an administrator\.$/);
     }
+    expect(textOf((await c.get('/system/console/health')).body, 'alert')).toEqual([
+      'The health page requires an administrator.',
+    ]);
     const post = await c.post('/system/console/crypto', [
       ['action', 'rotate'],
       ['kind', 'hmac'],
@@ -219,10 +246,10 @@ describe('System Console: Configuration', () => {
     ]);
     expect(res.statusCode).toBe(400);
     expect(res.body).toMatch(
-      /<p class="error" id="expiration-error">Token.expiration must be a whole number of milliseconds, at least 60000.<\/p>/,
+      /<p class="error" id="expiration-error">The token expiration must be a whole number of milliseconds, at least 60000.<\/p>/,
     );
     expect(res.body).toMatch(
-      /id="samesite-error">Token.samesite.cookie.attr must be Lax, Strict or None.</,
+      /id="samesite-error">The SameSite attribute must be Lax, Strict or None.</,
     );
     expect(res.body).toContain('value="soon"');
     expect((await asAdmin('GET', `/system/console/configMgr/${PID}.json`)).json()).toEqual(before);
@@ -295,6 +322,14 @@ describe('System Console: Crypto', () => {
     );
     expect(wrong.statusCode).toBeGreaterThanOrEqual(400);
     expect(wrong.body).toMatch(/id="bundle-error">/);
+    // A sealed bundle without its passphrase: the console's words, not the command's flags.
+    const noPassphrase = await c.post('/system/console/crypto', [['action', 'import']], {
+      files: [['bundle', 'keys.bundle', exported.rawPayload]],
+    });
+    expect(noPassphrase.statusCode).toBe(400);
+    expect(textOf(noPassphrase.body, 'error')).toEqual([
+      'This bundle is sealed: enter its passphrase.',
+    ]);
     const imported = await c.post(
       '/system/console/crypto',
       [
@@ -310,12 +345,92 @@ describe('System Console: Crypto', () => {
   });
 });
 
+describe('System Console: Crypto in the data folder of latchkey start', () => {
+  it('keeps key files that the IMS shares out of the repository, and says why before the click', async () => {
+    // latchkey start keeps the IMS's store beside the author's, on the same key files.
+    const ims = new SqliteStore(join(inst.data, 'ims.sqlite'));
+    try {
+      const c = await admin();
+      const page = await c.get('/system/console/crypto');
+      expect(page.body).not.toContain('Move the keys to the repository');
+      expect(page.body).toContain(
+        'These key files serve an author store (author.sqlite) and an IMS store (ims.sqlite)',
+      );
+      const refused = await c.post('/system/console/crypto', [
+        ['action', 'migrate'],
+        ['to', 'repository'],
+      ]);
+      expect(refused.statusCode).toBe(409);
+      expect(textOf(refused.body, 'error')[0]).toMatch(
+        /^The key files in .* serve an author store/,
+      );
+      expect(refused.body).toContain('Storage: <strong>Bundle</strong>');
+    } finally {
+      await ims.close();
+      rmSync(join(inst.data, 'ims.sqlite'), { force: true });
+      for (const f of ['ims.sqlite-wal', 'ims.sqlite-shm'])
+        rmSync(join(inst.data, f), { force: true });
+    }
+  });
+});
+
 describe('System Console: Health', () => {
   it('lists every check with its status', async () => {
     const res = await (await admin()).get('/system/console/health');
     for (const name of ['store', 'crypto'])
       expect(res.body).toContain(`<th scope="row">${name}</th>`);
     expect(res.body).toContain('badge green');
+  });
+
+  it('says what to do next to a failing check', async () => {
+    const created = await asAdmin('POST', '/system/console/configs/ims/health-fix', [
+      ['imsEndpoint', '127.0.0.1:1'], // nothing listens: no request leaves the machine
+      ['org', '1234ABCD@AdobeOrg'],
+      ['technicalAccountId', 'abcd@techacct.adobe.com'],
+      ['clientId', 'cm-p1-e1-integration'],
+      ['clientSecret', 'p8e-secret'],
+      [
+        'privateKey',
+        '-----BEGIN RSA PRIVATE KEY-----\r\nMIIE…\r\n-----END RSA PRIVATE KEY-----\r\n',
+      ],
+      ['metascopes', 'ent_aem_cloud_api'],
+    ]);
+    expect(created.statusCode).toBe(201);
+    // The secret sealed with a master key this instance does not have (restored from elsewhere).
+    const foreign = protect(
+      {
+        master: makeKeySet(generateKeyVersion('master')),
+        hmac: makeKeySet(generateKeyVersion('hmac')),
+        aemMaster: undefined,
+      },
+      'x',
+    );
+    const node = (await inst.store.getNode('/conf/latchkey/ims/health-fix'))!;
+    await inst.store.putNode({
+      ...node,
+      properties: { ...node.properties, clientSecret: toStored(stringProperty(foreign)) },
+    });
+    try {
+      const page = await (await admin()).get('/system/console/health');
+      const row = /<th scope="row">protected-configurations<\/th>([\s\S]*?)<\/tr>/.exec(
+        page.body,
+      )![1]!;
+      expect(row).toContain('badge red');
+      expect(row).toContain('import the master key that sealed it');
+      expect(row).not.toContain('README');
+      const json = (await inst.app.inject({ url: '/system/health' })).json();
+      expect(
+        json.checks.find((c: { name: string }) => c.name === 'protected-configurations').fix,
+      ).toContain('import the master key that sealed it');
+      expect(json.checks.find((c: { name: string }) => c.name === 'store').fix).toBeUndefined();
+    } finally {
+      // Gone again, with the IMS configuration the check would try (no IMS answers for it).
+      await inst.store.deleteTree('/conf/latchkey/ims/health-fix');
+    }
+    const after = (await inst.app.inject({ url: '/system/health' })).json();
+    expect(
+      after.checks.find((c: { name: string }) => c.name === 'protected-configurations').status,
+    ).toBe('green');
   });
 });
 
@@ -380,21 +495,42 @@ describe('System Console: Users and groups', () => {
       ['password', 'x'],
     ]);
     expect(taken.statusCode).toBe(409);
-    expect(taken.body).toMatch(/id="user-id-error">[^<]*alice[^<]*exists/);
+    expect(taken.body).toContain(
+      'id="user-id-error">A user or group with id alice exists already.<',
+    );
+    // A missing password is said under the password, in the console's words.
+    const noPassword = await c.post('/system/console/users', [
+      ['action', 'createUser'],
+      ['authorizableId', 'paula'],
+      ['password', ''],
+    ]);
+    expect(noPassword.statusCode).toBe(400);
+    expect(textOf(noPassword.body, 'error')).toEqual(['Enter a password.']);
+    expect(noPassword.body).toMatch(/id="user-password"[^>]*aria-invalid="true"/);
+    expect(noPassword.body).toContain('value="paula"');
     const bad = await c.post('/system/console/users', [
       ['action', 'createUser'],
       ['authorizableId', 'no spaces'],
       ['password', 'x'],
     ]);
     expect(bad.statusCode).toBe(400);
-    expect(bad.body).toMatch(/id="user-id-error">AuthorizableId must be/);
-    await c.get('/system/console/users/admin');
+    expect(bad.body).toMatch(/id="user-id-error">The id must be/);
+    // Only the field at fault is marked (the page's alert once leaked into every other field).
+    expect(bad.body.match(/aria-invalid="true"/g)).toHaveLength(1);
+    expect(bad.body.match(/class="error"/g)).toHaveLength(1);
+    expect(textOf(bad.body, 'alert')).toEqual([
+      'Nothing was created: see the message in the form.',
+    ]);
+    const adminPage = await c.get('/system/console/users/admin');
+    // admin is not offered for disabling; a post anyway is refused in words.
+    expect(adminPage.body).not.toContain('Disable user');
+    expect(adminPage.body).toContain('admin cannot be disabled');
     const adminDisabled = await c.post('/system/console/users/admin', [
       ['action', 'disable'],
       ['reason', 'no'],
     ]);
     expect(adminDisabled.statusCode).toBe(403);
-    expect(adminDisabled.body).toMatch(/id="reason-error">Admin cannot be disabled.</);
+    expect(adminDisabled.body).toMatch(/id="disable-error">Admin cannot be disabled.</);
   });
 });
 
@@ -429,6 +565,54 @@ describe('System Console: repository browser', () => {
     ]);
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toMatch(/id="prop-name-error">Property count: not a Long.</);
+    expect(bad.body.match(/aria-invalid="true"/g)).toHaveLength(1);
+    // What a person types that a Sling POST would take another way is said, not stored.
+    for (const [type, value, said] of [
+      ['Boolean', 'maybe', 'A Boolean is true or false.'],
+      ['Binary', '', 'Choose a file for a Binary property (or type its text as the value).'],
+    ]) {
+      const refused = await c.post('/system/console/repository?path=/content/site', [
+        ['action', 'setProperty'],
+        ['name', 'flag'],
+        ['type', type!],
+        ['value', value!],
+      ]);
+      expect(refused.statusCode).toBe(400);
+      expect(textOf(refused.body, 'error')).toEqual([said]);
+    }
+    const yes = await c.post('/system/console/repository?path=/content/site', [
+      ['action', 'setProperty'],
+      ['name', 'flag'],
+      ['type', 'Boolean'],
+      ['value', 'TRUE'],
+    ]);
+    expect(yes.statusCode).toBe(303);
+    expect((await asAdmin('GET', '/content/site.json')).json().flag).toBe(true);
+    for (const [name, said] of [
+      ['', 'Enter the new node&#39;s name.'],
+      ['n'.repeat(300), 'A node name has at most 255 characters, this one 300.'],
+    ]) {
+      const refused = await c.post('/system/console/repository?path=/content/site', [
+        ['action', 'addNode'],
+        ['name', name!],
+      ]);
+      expect(refused.statusCode).toBe(400);
+      expect(textOf(refused.body, 'error')).toEqual([said]);
+    }
+    // Names stay spelled as they are: no "Rep:" or "Jcr:primaryType" made up by capitalizing.
+    for (const [name, value, said] of [
+      ['rep:secret', 'x', 'Properties whose names start with rep: are protected.'],
+      ['jcr:primaryType', 'rep:User', 'jcr:primaryType rep:User is a system type'],
+    ]) {
+      const refused = await c.post('/system/console/repository?path=/content/site', [
+        ['action', 'setProperty'],
+        ['name', name!],
+        ['type', 'String'],
+        ['value', value!],
+      ]);
+      expect(refused.statusCode).toBe(400);
+      expect(textOf(refused.body, 'error')[0]).toContain(said);
+    }
     await c.post('/system/console/repository?path=/content/site', [
       ['action', 'deleteProperty'],
       ['name', 'count'],
@@ -535,4 +719,97 @@ it('the sign-in form posts without a CSRF token, the pages have one', async () =
   expect(page.body).not.toContain(':cq_csrf_token');
   await c.signIn(SIGN_IN, 'admin', ADMIN_PASSWORD);
   expect(csrfOf((await c.get('/system/console/health')).body)).toMatch(/\S+/);
+});
+
+/** The rows of the Audit tab's table: time, type, outcome, actor, target. */
+function auditRows(html: string) {
+  return [
+    ...html.matchAll(
+      /<tr>\s*<td class="mono">([^<]+)<\/td>\s*<td>([^ <]+) <span class="badge \w+">(\w+)<\/span><\/td>\s*<td>([^<]*)<\/td>\s*<td class="mono">([^<]*)<\/td>/g,
+    ),
+  ].map((m) => ({ time: m[1]!, type: m[2]!, outcome: m[3]!, actor: m[4]!, target: m[5]! }));
+}
+
+describe('System Console: audit log', () => {
+  it('lists the audit log newest first, filtered by type, user and time, 50 a page', async () => {
+    const c = await admin();
+    // 60 groups, then a failed sign-in: 61 events more, in this order.
+    for (let i = 0; i < 60; i++)
+      await asAdmin('POST', '/libs/granite/security/post/authorizables', [
+        ['createGroup', ''],
+        ['authorizableId', `audit-group-${i}`],
+      ]);
+    await inst.app.inject({
+      method: 'POST',
+      url: SIGN_IN,
+      ...form([
+        ['j_username', 'alice'],
+        ['j_password', 'wrong'],
+      ]),
+    });
+
+    const first = await c.get('/system/console/audit');
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toContain('aria-current="page">Audit</a>');
+    const rows = auditRows(first.body);
+    expect(rows).toHaveLength(50);
+    expect(rows[0]).toMatchObject({ type: 'login', outcome: 'failure', actor: 'alice' });
+    expect(rows[1]).toMatchObject({
+      type: 'group.created',
+      actor: 'admin',
+      target: 'audit-group-59',
+    });
+    expect(rows.map((r) => r.time)).toEqual([...rows.map((r) => r.time)].sort().reverse());
+
+    // Older events: the next page goes on where the first ended, with nothing twice.
+    const older = /href="(\/system\/console\/audit\?before=[^"]+)">Older events/.exec(
+      first.body,
+    )?.[1];
+    expect(older).toBeDefined();
+    const second = await c.get(older!.replace(/&amp;/g, '&'));
+    const next = auditRows(second.body);
+    expect(next[0]).toMatchObject({ target: 'audit-group-10' });
+    expect(second.body).toContain('>Newest events</a>');
+
+    // Filters, as latchkey audit has them: type (a group of types too), user, time.
+    const groups = auditRows((await c.get('/system/console/audit?type=group')).body);
+    expect(groups).toHaveLength(50);
+    expect(new Set(groups.map((r) => r.type))).toEqual(new Set(['group.created']));
+    const alice = auditRows((await c.get('/system/console/audit?user=ALICE')).body);
+    expect(alice[0]).toMatchObject({ type: 'login', outcome: 'failure' });
+    expect(alice.at(-1)).toMatchObject({ type: 'user.created', target: 'alice' });
+    expect(alice.every((r) => r.actor === 'alice' || r.target === 'alice')).toBe(true);
+    const filteredPage = await c.get('/system/console/audit?type=group.created&user=admin');
+    const link = /href="([^"]+)">Older events/.exec(filteredPage.body)![1]!;
+    expect(link).toMatch(
+      /^\/system\/console\/audit\?user=admin&amp;type=group.created&amp;before=\d+\.\d+$/,
+    );
+    const since = `${rows[0]!.time.replace(' ', 'T')}Z`;
+    const recent = auditRows((await c.get(`/system/console/audit?since=${since}`)).body);
+    expect(recent.map((r) => r.type)).toContain('login');
+    expect(recent.every((r) => r.time >= rows[0]!.time)).toBe(true);
+    const none = await c.get('/system/console/audit?until=2000-01-01');
+    expect(auditRows(none.body)).toEqual([]);
+    expect(none.body).toContain('No event matches the filter.');
+  });
+
+  it('says which filter it cannot read, next to it', async () => {
+    const c = await admin();
+    const bad = await c.get('/system/console/audit?since=yesterday');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="audit-since-error">Since takes a date or time/);
+    expect(bad.body.match(/aria-invalid="true"/g)).toHaveLength(1);
+    expect(bad.body).not.toContain('No event'); // no table: nothing was read
+    const type = await c.get('/system/console/audit?type=nothing');
+    expect(type.statusCode).toBe(400);
+    expect(type.body).toMatch(/id="audit-type-error">Type: no event type &quot;nothing&quot;/);
+    const swapped = await c.get('/system/console/audit?since=2026-05-02&until=2026-05-01');
+    expect(swapped.statusCode).toBe(400);
+    expect(swapped.body).toContain(
+      'id="audit-until-error">Until is before Since, so no event can match: swap them.<',
+    );
+    const damaged = await c.get('/system/console/audit?before=x');
+    expect(damaged.statusCode).toBe(400);
+    expect(textOf(damaged.body, 'alert')[0]).toBe('The page link is damaged: start again.');
+  });
 });

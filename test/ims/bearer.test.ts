@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchange } from '../../src/client/exchange.js';
+import { lowSCompactJws } from '../../src/crypto/ecdsa-low-s.js';
 import { createCredentials } from '../../src/ims/credentials.js';
 import { loadSigningKeys } from '../../src/ims/signing-keys.js';
 import { testIms } from '../helpers/ims.js';
@@ -37,11 +38,11 @@ afterAll(async () => {
 const get = (url: string, bearer: string) =>
   author.app.inject({ url, headers: { authorization: `Bearer ${bearer}` } });
 
-/** A token signed with the IMS's own key, with chosen claims. */
+/** A token signed with the IMS's own key, with chosen claims (low s, as the IMS signs). */
 async function imsSigned(claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
   const [key] = await loadSigningKeys(ims.store, ims.keys.keyring, 'ES256');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({
+  const signed = await new SignJWT({
     type: 'access_token',
     client_id: 'cm-p1-e1-integration',
     user_id: techAccount,
@@ -53,6 +54,7 @@ async function imsSigned(claims: Record<string, unknown>, header: Record<string,
     .setExpirationTime(typeof claims['exp'] === 'number' ? (claims['exp'] as number) : now + 3600)
     .setJti(randomUUID())
     .sign(key!.privateKey);
+  return lowSCompactJws(signed);
 }
 
 describe('Authorization: Bearer on an instance', () => {
@@ -176,4 +178,20 @@ describe('Authorization: Bearer on an instance', () => {
       await lone.close();
     }
   });
+});
+
+// Regression: the first bearer requests after a start arrive together; while the one fetch of
+// the IMS's keys ran, the others found the key unknown and "fetched recently", and got 401.
+it('accepts every one of the first bearer requests a fresh instance gets at once', async () => {
+  const fresh = await testInstance({ role: 'author', 'ims.url': ims.url, environment: 'p1-e1' });
+  try {
+    const all = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fresh.app.inject({ url: '/content.json', headers: { authorization: `Bearer ${token}` } }),
+      ),
+    );
+    expect(all.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+  } finally {
+    await fresh.close();
+  }
 });

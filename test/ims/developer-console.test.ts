@@ -73,6 +73,10 @@ describe('Developer Console: signing in', () => {
     expect(orgs.statusCode).toBe(200);
     expect(orgs.body).toContain('Default organization');
     expect(orgs.body).toContain('href="/ims/console/environments/p1-e1">Environment 1</a>');
+    // An administrator finds each environment's developers from the start page.
+    expect(orgs.body).toContain(
+      'href="/ims/console/environments/p1-e1/developers">Developers of p1-e1</a>',
+    );
     const session = c.cookie;
     const out = await c.post('/ims/console/logout', []);
     expect(out.statusCode).toBe(303);
@@ -80,6 +84,15 @@ describe('Developer Console: signing in', () => {
     const again = await ims.app.inject({ url: '/ims/console', headers: { cookie: session } });
     expect(again.statusCode).toBe(303);
     expect(String(again.headers['set-cookie'])).toMatch(/^ims-console=; .*Max-Age=0/);
+  });
+
+  it('answers a mistyped address under the console with a 404 page, not JSON', async () => {
+    const page = await (await admin()).get('/ims/console/no-such-page');
+    expect(page.statusCode).toBe(404);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(textOf(page.body, 'alert')).toEqual([
+      'There is no page at this address in the Developer Console.',
+    ]);
   });
 
   it('refuses a form without the page’s CSRF token, or from another origin', async () => {
@@ -147,6 +160,14 @@ describe('Developer Console: service credentials', () => {
     expect(added.statusCode).toBe(303);
     const page = await c.get(`${added.headers.location}`);
     expect(textOf(page.body, 'notice')[0]).toMatch(/^Certificate added/);
+    // The same certificate again (pasted or as a file) is not called added.
+    const again = await c.post(`${ENV}/integrations/${client}/certificates`, [], {
+      files: [['file', 'other.pem', Buffer.from(other.integration.publicKey)]],
+    });
+    expect(again.headers.location).toBe(`${ENV}?done=certificateKnown`);
+    expect(textOf((await c.get(String(again.headers.location))).body, 'notice')).toEqual([
+      'The integration has this certificate already: nothing changed.',
+    ]);
     const section = page.body.slice(page.body.indexOf(`id="int-${client}"`));
     const prints = [...section.matchAll(/name="fingerprint" value="([^"]+)"/g)].map((m) => m[1]!);
     expect(prints.length).toBeGreaterThanOrEqual(2);
@@ -169,6 +190,18 @@ describe('Developer Console: service credentials', () => {
     expect(garbage.body).toContain('Certificate must be an X.509 certificate in PEM.');
   });
 
+  it('says in plain words that a certificate file is too large', async () => {
+    const c = await admin();
+    await c.get(ENV);
+    const res = await c.post(`${ENV}/integrations/cm-p1-e1-integration/certificates`, [], {
+      files: [['file', 'huge.pem', Buffer.alloc(1_100_000, 'A')]],
+    });
+    expect(res.statusCode).toBe(413);
+    expect(textOf(res.body, 'alert')).toEqual([
+      'What you sent is larger than this server accepts (1 MB, 1048576 bytes), so nothing was changed. Choose a smaller file, or paste less.',
+    ]);
+  });
+
   it('revokes an integration after a confirmation; its credentials stop working', async () => {
     const c = await admin();
     const creds = await getCredentials(c);
@@ -183,6 +216,15 @@ describe('Developer Console: service credentials', () => {
       new RegExp(`${client}</span> <span class="badge red">revoked`),
     );
     expect((await c.get(`${ENV}/integrations/nope/revoke`)).statusCode).toBe(404);
+    // Revoked already: the confirmation says so instead of asking again.
+    const confirmAgain = await c.get(`${ENV}/integrations/${client}/revoke`);
+    expect(confirmAgain.statusCode).toBe(409);
+    expect(textOf(confirmAgain.body, 'alert')[0]).toBe(
+      `${client} was revoked already: its credentials stopped working then.`,
+    );
+    await c.get(ENV);
+    const twice = await c.post(`${ENV}/integrations/${client}/revoke`, []);
+    expect(twice.headers.location).toBe(`${ENV}?done=revokedAlready`);
   });
 });
 
@@ -217,6 +259,47 @@ describe('Developer Console: development tokens and developers', () => {
     expect(refused.body).toMatch(
       /id="token-user-error">Development tokens are not issued for admin/,
     );
+    // What was typed stays in the field, to be corrected.
+    page = await c.get(ENV);
+    const odd = await c.post(`${ENV}/dev-token`, [
+      ['form', formIdOf(page.body)],
+      ['user', 'al ice<'],
+    ]);
+    expect(odd.statusCode).toBe(400);
+    expect(odd.body).toMatch(/id="token-user"[^>]*value="al ice&lt;"/);
+  });
+
+  it('says what revoking every token of a user did, and refuses what is no user id', async () => {
+    const c = await admin();
+    let page = await c.get(ENV);
+    await c.post(`${ENV}/dev-token`, [
+      ['form', formIdOf(page.body)],
+      ['user', 'frank'],
+    ]);
+    await c.get(ENV);
+    const revoked = await c.post(`${ENV}/dev-tokens/revoke`, [['user', 'frank']]);
+    expect(revoked.headers.location).toBe(`${ENV}?done=userTokensRevoked`);
+    expect(textOf((await c.get(String(revoked.headers.location))).body, 'notice')).toEqual([
+      'Every live development token of the user was revoked.',
+    ]);
+    const none = await c.post(`${ENV}/dev-tokens/revoke`, [['user', 'nobody']]);
+    expect(none.headers.location).toBe(`${ENV}?done=noTokensRevoked`);
+    expect(textOf((await c.get(String(none.headers.location))).body, 'notice')).toEqual([
+      'Nothing was revoked: the user has no live development token.',
+    ]);
+    const empty = await c.post(`${ENV}/dev-tokens/revoke`, [['user', ' ']]);
+    expect(empty.statusCode).toBe(400);
+    expect(textOf(empty.body, 'error')).toContain(
+      'Enter the user whose development tokens to revoke.',
+    );
+    page = await c.get(ENV);
+    const odd = await c.post(`${ENV}/dev-tokens/revoke`, [['user', '"><img src=x>']]);
+    expect(odd.statusCode).toBe(400);
+    expect(textOf(odd.body, 'error')).toContain(
+      'User ids are 1-128 letters, digits and . _ @ + -.',
+    );
+    const list = await ims.app.inject({ url: '/ims/revocations' });
+    expect(Object.keys(list.json().users)).not.toContain('"><img src=x>');
   });
 
   it('lets a developer sign in, see its environments, and get and revoke its own tokens only', async () => {
@@ -228,8 +311,10 @@ describe('Developer Console: development tokens and developers', () => {
     ]);
     expect(short.statusCode).toBe(400);
     expect(short.body).toContain(
-      'id="dev-id-error">The password must have at least 8 characters.<',
+      'id="dev-password-error">The password must have at least 8 characters.<',
     );
+    expect(short.body.match(/aria-invalid="true"/g)).toHaveLength(1);
+    expect(short.body).toMatch(/id="dev-password"[^>]*aria-invalid="true"/);
     const added = await c.post(`${ENV}/developers`, [
       ['id', 'dave'],
       ['password', 'dave-password'],
@@ -256,6 +341,7 @@ describe('Developer Console: development tokens and developers', () => {
     expect(page.body).not.toContain('Get Service Credentials');
     expect(page.body).not.toContain(erinJti);
     expect((await dave.get(`${ENV}/developers`)).statusCode).toBe(403);
+    expect((await dave.get('/ims/console')).body).not.toContain('Developers of');
     expect(
       (await dave.post(`${ENV}/credentials`, [['form', formIdOf(page.body)]])).statusCode,
     ).toBe(403);

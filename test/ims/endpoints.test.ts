@@ -1,7 +1,11 @@
+import { sign } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchange } from '../../src/client/exchange.js';
+import { lowSCompactJws } from '../../src/crypto/ecdsa-low-s.js';
 import type { ServiceCredentials } from '../../src/ims/credentials.js';
 import { revokeIntegration } from '../../src/ims/revocation.js';
+import { loadSigningKeys } from '../../src/ims/signing-keys.js';
 import { testIms } from '../helpers/ims.js';
 import { type TestInstance, testInstance } from '../helpers/instance.js';
 
@@ -95,6 +99,40 @@ describe('validate, profile, discovery', () => {
     expect(
       (await post('/ims/validate_token/v1', { token: `${access_token.slice(0, -3)}AAA` })).body,
     ).toEqual({ valid: false, reason: 'bad signature' });
+  });
+
+  // Found by the attack campaign (test/attack/jwt.test.ts): validate_token took any JWT its
+  // key signed with a future exp, whatever its type or claims, while instances refused it.
+  it('holds a token to the instances’ claim rules: type access_token, client and user strings', async () => {
+    const [key] = await loadSigningKeys(ims.store, ims.keys.keyring, 'ES256');
+    const now = Math.floor(Date.now() / 1000);
+    const good = { type: 'access_token', client_id: 'c', user_id: 'u', exp: now + 600 };
+    const signed = async (claims: Record<string, unknown>) =>
+      lowSCompactJws(
+        await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'ES256', kid: key!.kid })
+          .sign(key!.privateKey),
+      );
+    const check = async (claims: Record<string, unknown>) =>
+      (await post('/ims/validate_token/v1', { token: await signed(claims) })).body;
+    expect(await check(good)).toMatchObject({ valid: true });
+    // A header member marked critical is refused (RFC 7515 4.1.11): the IMS never writes one.
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const input = `${b64({ alg: 'ES256', kid: key!.kid, crit: ['x-lk'], 'x-lk': 1 })}.${b64(good)}`;
+    const crit = lowSCompactJws(
+      `${input}.${sign('sha256', Buffer.from(input), { key: key!.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`,
+    );
+    expect((await post('/ims/validate_token/v1', { token: crit })).body).toMatchObject({
+      valid: false,
+    });
+    for (const bad of [
+      { ...good, type: 'id_token' },
+      { ...good, type: undefined },
+      { ...good, client_id: 42 },
+      { ...good, user_id: ['admin'] },
+    ]) {
+      expect(await check(bad)).toMatchObject({ valid: false });
+    }
   });
 
   it('answers the profile of a token', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ImsConnection, TrustedClient } from '../../src/auth/bearer/ims-connection.js';
 import { JwksCache } from '../../src/auth/bearer/jwks-cache.js';
 import { exchange } from '../../src/client/exchange.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -61,7 +62,8 @@ describe('JWKS cache', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const cache = new JwksCache(`http://127.0.0.1:${port}`, 60_000);
+      const url = `http://127.0.0.1:${port}`;
+      const cache = new JwksCache(new ImsConnection(url, new TrustedClient()), 60_000);
       for (let i = 0; i < 20; i++) expect(await cache.get(`forged-${i}`)).toBeUndefined();
       expect(calls).toBe(1);
     } finally {

@@ -131,6 +131,44 @@ describe('one spelling per token: non-canonical base64url is refused everywhere'
     expect(validate.json()).toMatchObject({ valid: false });
   });
 
+  it('client_secret_basic at the IMS: only the canonical base64 authenticates', async () => {
+    const { clientId, clientSecret } = creds.integration.technicalAccount;
+    const token = (authorization: string) =>
+      http(`${ims.url}/ims/token/v3`, {
+        method: 'POST',
+        ...formBody([['grant_type', 'client_credentials']]),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${authorization}`,
+        },
+        localAddress: '127.0.0.2',
+      });
+    // "id:secret" and "id:secretx", "id:secretxy": one of them ends in each padding length.
+    for (const extra of ['', 'x', 'xy']) {
+      const raw = Buffer.from(`${clientId}:${clientSecret}${extra}`);
+      const good = raw.toString('base64');
+      const stripped = good.replace(/=+$/, '');
+      const spellings = [
+        stripped === good ? undefined : stripped, // padding left out
+        `${good}==`, // padding added
+        good.replace(/\+/g, '-').replace(/\//g, '_') === good
+          ? undefined
+          : good.replace(/\+/g, '-').replace(/\//g, '_'), // URL-safe alphabet
+        `${good.slice(0, 8)} ${good.slice(8)}`, // a space inside
+        `${good}!!`, // trailing junk
+        stripped === good
+          ? undefined
+          : `${respell(stripped.replace(/\+/g, '-').replace(/\//g, '_')).replace(/-/g, '+').replace(/_/g, '/')}${good.slice(stripped.length)}`, // unused bits
+      ].filter((v): v is string => v !== undefined && v !== good);
+      const results = await Promise.all(spellings.map(token));
+      for (const [i, res] of results.entries()) {
+        expect(res.status, spellings[i]).toBe(401);
+        expect(res.json().error, spellings[i]).toBe('invalid_client');
+      }
+      if (extra === '') expect((await token(good)).status).toBe(200);
+    }
+  });
+
   it('login-token cookies (stateful and encapsulated) and Basic credentials re-spelled', async () => {
     const login = await http(`${author.url}/j_security_check`, {
       method: 'POST',

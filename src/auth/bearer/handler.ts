@@ -1,8 +1,15 @@
 import { LatchkeyError } from '../../errors.js';
+import {
+  DEV_CONSOLE_CLIENT_PREFIX,
+  isTechnicalAccountId,
+  TECHNICAL_ACCOUNT_DOMAIN,
+} from '../../ims/technical-account.js';
+import { tokenValidations, watchCache } from '../../metrics/registry.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import { subjectFor } from '../../repository/users/subject-for.js';
 import { sessionRefusal, type UserStatusCache } from '../../repository/users/user-status.js';
 import type { AuthHandler } from '../authenticate.js';
+import { type ImsFailureKind, ImsUnreachableError } from './ims-connection.js';
 import type { JwksCache } from './jwks-cache.js';
 import type { RevocationPoller } from './revocations.js';
 import { ensureServiceUser, TECHNICAL_ACCOUNTS_GROUP } from './service-user.js';
@@ -15,6 +22,41 @@ export interface BearerServices {
   readonly environment: string;
   readonly users: UserStatusCache;
   readonly revocations: RevocationPoller | undefined;
+}
+
+/**
+ * 503: the token names a key this instance does not know, and the IMS that would publish it
+ * cannot be reached: not the client's fault, and worth retrying. The cause (refused, timeout,
+ * untrusted certificate…) is in the message, which the error mapper logs.
+ */
+function imsUnavailable(err: ImsUnreachableError, jwks: JwksCache): LatchkeyError {
+  return new LatchkeyError(
+    'ims_unavailable',
+    `the IMS cannot be reached to look up the key of this access token: ${err.message}`,
+    503,
+    { 'retry-after': String(Math.max(1, Math.ceil(jwks.retryInMs() / 1000))) },
+  );
+}
+
+/** Failures that mean the IMS could not be reached at all (not an answer of the IMS). */
+const NETWORK_FAILURES: ReadonlySet<ImsFailureKind> = new Set([
+  'untrusted_certificate',
+  'refused',
+  'timeout',
+  'unknown_host',
+  'not_https',
+  'connection_failed',
+]);
+
+/** Why the IMS cannot be reached now, if a pull of its revocation list failed after `since`. */
+function unreachableSince(
+  revocations: RevocationPoller | undefined,
+  since: number,
+): ImsUnreachableError | undefined {
+  const failure = revocations?.failure;
+  const at = revocations?.failedAt;
+  if (!failure || at === undefined || at < since) return undefined;
+  return NETWORK_FAILURES.has(failure.kind) ? failure : undefined;
 }
 
 function refused(reason: string): LatchkeyError {
@@ -31,22 +73,33 @@ function refused(reason: string): LatchkeyError {
  */
 export function bearerHandler(services: BearerServices): AuthHandler {
   const verified = new Map<string, AccessClaims>();
+  const stats = { hits: 0, misses: 0 };
+  watchCache('bearer', stats);
   /** Technical accounts whose memberships were re-read, with the access generation then. */
   const reread = new Map<string, number>();
 
   const authenticate = async (token: string) => {
     const now = Date.now();
     let claims = verified.get(token);
+    if (claims && claims.expiresAt > now) stats.hits++;
+    else stats.misses++;
     if (!claims || claims.expiresAt <= now) {
       if (!services.jwks)
         throw refused('this instance accepts no bearer tokens (it has no IMS configured)');
       const decoded = decodeJwt(token);
       if (!decoded) throw refused('malformed access token');
-      const key = await services.jwks.get(decoded.kid).catch(() => undefined);
-      if (!key)
+      const key = await services.jwks.get(decoded.kid).catch((err: unknown) => {
+        throw err instanceof ImsUnreachableError ? imsUnavailable(err, services.jwks!) : err;
+      });
+      if (!key) {
+        // The keys were read less than a refetch interval ago, but the IMS has not been
+        // reachable since (the revocation list's pull failed after): the key may be new.
+        const down = unreachableSince(services.revocations, services.jwks.fetchedAt);
+        if (down) throw imsUnavailable(down, services.jwks);
         throw refused(
           `access token signed with a key the IMS does not publish (${decoded.kid.slice(0, 40)})`,
         );
+      }
       const r = verifyAccessToken(decoded, key, now);
       if (!r.ok) throw refused(r.reason);
       claims = r.claims;
@@ -60,10 +113,19 @@ export function bearerHandler(services: BearerServices): AuthHandler {
         `access token is for environment ${claims.environment ?? '(none)'}, this instance is ${services.environment}`,
       );
     }
+    // A technical account acts through its integration's tokens only: a development token
+    // naming one (issued before the IMS refused them) would act as the integration's service
+    // user, and outlive the integration's revocation.
+    const technical = claims.userId.endsWith(TECHNICAL_ACCOUNT_DOMAIN);
+    if (
+      isTechnicalAccountId(claims.userId) &&
+      claims.clientId.startsWith(DEV_CONSOLE_CLIENT_PREFIX)
+    )
+      throw refused('a development token cannot act as a technical account');
     // The cached status first: a technical account's service user is created (a store read and
     // write) only when it is missing, not looked up on every request.
     let state = await services.users.status(claims.userId, now);
-    if (state.status === 'missing' && claims.userId.endsWith('@techacct.adobe.com')) {
+    if (state.status === 'missing' && technical) {
       await ensureServiceUser(services.ctx, claims.userId);
       state = await services.users.status(claims.userId, now);
     }
@@ -76,7 +138,7 @@ export function bearerHandler(services: BearerServices): AuthHandler {
     // memberships while that process's change event is on its way: re-read them once (per
     // change seen here), rather than answer 404 to a valid token for a while.
     if (
-      claims.userId.endsWith('@techacct.adobe.com') &&
+      technical &&
       !subject.principals.has(TECHNICAL_ACCOUNTS_GROUP) &&
       reread.get(claims.userId) !== services.ctx.access.generation
     ) {
@@ -85,11 +147,20 @@ export function bearerHandler(services: BearerServices): AuthHandler {
       reread.set(claims.userId, services.ctx.access.generation);
       subject = await subjectFor(services.ctx, claims.userId);
     }
-    return { subject };
+    return { subject, byHeader: true };
   };
 
   return ({ authorization }) => {
     if (!authorization || !/^bearer /i.test(authorization)) return undefined;
-    return authenticate(authorization.slice(7).trim());
+    return authenticate(authorization.slice(7).trim()).then(
+      (result) => {
+        tokenValidations.inc({ kind: 'bearer', outcome: 'valid' });
+        return result;
+      },
+      (err: unknown) => {
+        tokenValidations.inc({ kind: 'bearer', outcome: 'refused' });
+        throw err;
+      },
+    );
   };
 }

@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { classify, type ImsConnection, ImsUnreachableError } from './ims-connection.js';
 
 export interface VerificationKey {
   readonly kid: string;
@@ -7,40 +8,86 @@ export interface VerificationKey {
 }
 
 /**
- * The IMS's public keys (`GET <ims>/ims/keys`), imported once as KeyObjects. A token naming an
- * unknown `kid` triggers a refetch (a new key is published before it signs), at most once per
- * `minRefetchMs`, so that forged kids cannot make the instance hammer the IMS.
+ * The IMS's public keys (`GET <ims>/ims/keys`), imported once as KeyObjects: a token signed with
+ * a known key is verified with no network call. A token naming an unknown `kid` triggers a
+ * refetch (a new key is published before it signs), at most once per `minRefetchMs`, so that
+ * forged kids cannot make the instance hammer the IMS. When the IMS cannot be reached, an unknown
+ * `kid` is an {@link ImsUnreachableError} (the caller answers 503), not an unknown key; the next
+ * attempt is allowed after `retryAfterFailureMs`.
  */
 export class JwksCache {
-  readonly #url: string;
+  readonly #conn: ImsConnection;
   readonly #minRefetchMs: number;
+  readonly #retryAfterFailureMs: number;
   #keys = new Map<string, VerificationKey>();
   #fetchedAt = Number.NEGATIVE_INFINITY;
+  #failure: ImsUnreachableError | undefined;
   #pending: Promise<void> | undefined;
 
-  constructor(imsUrl: string, minRefetchMs = 30_000) {
-    this.#url = `${imsUrl}/ims/keys`;
+  constructor(conn: ImsConnection, minRefetchMs = 30_000, retryAfterFailureMs = 5_000) {
+    this.#conn = conn;
     this.#minRefetchMs = minRefetchMs;
+    this.#retryAfterFailureMs = retryAfterFailureMs;
   }
 
+  /** How many keys are known (health). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  /** When the keys were last asked for (ms since the epoch; -Infinity: never). */
+  get fetchedAt(): number {
+    return this.#fetchedAt;
+  }
+
+  /** Milliseconds until the IMS may be asked again (for `Retry-After`). */
+  retryInMs(now = Date.now()): number {
+    const wait = this.#failure ? this.#retryAfterFailureMs : this.#minRefetchMs;
+    return Math.max(0, this.#fetchedAt + wait - now);
+  }
+
+  /**
+   * The key `kid` names; `undefined` when the IMS (reached now or within `minRefetchMs`) does not
+   * publish it. Throws {@link ImsUnreachableError} when the key is unknown and the IMS could not
+   * be reached to look for it.
+   */
   async get(kid: string): Promise<VerificationKey | undefined> {
     const known = this.#keys.get(kid);
     if (known) return known;
-    if (Date.now() - this.#fetchedAt < this.#minRefetchMs) return undefined;
+    // A fetch under way is waited for: the first requests after a start (or a new key) arrive
+    // together, and all but one were refused while the one fetch was still running.
+    if (this.#pending === undefined && this.retryInMs() > 0) {
+      if (this.#failure) throw this.#failure;
+      return undefined;
+    }
     this.#pending ??= this.#fetch().finally(() => {
       this.#pending = undefined;
     });
     await this.#pending;
-    return this.#keys.get(kid);
+    const key = this.#keys.get(kid);
+    if (!key && this.#failure) throw this.#failure;
+    return key;
   }
 
   async #fetch(): Promise<void> {
     this.#fetchedAt = Date.now();
-    const res = await fetch(this.#url, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`IMS keys answered HTTP ${res.status}`);
-    const body = (await res.json()) as { keys?: Record<string, unknown>[] };
+    let body: { keys?: Record<string, unknown>[] };
+    try {
+      body = (await this.#conn.getJson('/ims/keys')) as typeof body;
+    } catch (err) {
+      this.#failure = classify(err, `${this.#conn.url}/ims/keys`, 0);
+      return;
+    }
+    if (!body || !Array.isArray(body.keys)) {
+      this.#failure = new ImsUnreachableError(
+        'bad_response',
+        `${this.#conn.url}/ims/keys: not a JWKS`,
+      );
+      return;
+    }
+    this.#failure = undefined;
     const next = new Map<string, VerificationKey>();
-    for (const jwk of body.keys ?? []) {
+    for (const jwk of body.keys) {
       const kid = jwk['kid'];
       const alg = jwk['alg'];
       if (typeof kid !== 'string' || (alg !== 'ES256' && alg !== 'RS256')) continue;

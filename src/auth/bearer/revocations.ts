@@ -1,4 +1,5 @@
-import { isRevokedBy, type RevocationList } from '../../ims/revocation.js';
+import { isRevokedBy, type RevocationList, revocationIdHash } from '../../ims/revocation.js';
+import { classify, type ImsConnection, type ImsUnreachableError } from './ims-connection.js';
 
 /**
  * The IMS's revocation list, pulled every `intervalMs` (an instance needs no inbound connection
@@ -8,17 +9,19 @@ import { isRevokedBy, type RevocationList } from '../../ims/revocation.js';
  * IMS announces a revocation ({@link RevocationPoller.pollSoon}): then within a second.
  */
 export class RevocationPoller {
-  readonly #url: string;
+  readonly #conn: ImsConnection;
   #list: RevocationList = { jtis: [], clients: {}, users: {} };
   #jtis = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #lastOk = 0;
-  #onError: (err: unknown) => void;
+  #onError: (err: ImsUnreachableError) => void;
+  #failure: ImsUnreachableError | undefined;
+  #failedAt = 0;
   #inFlight: Promise<void> | undefined;
   #again = false;
 
-  constructor(imsUrl: string, onError: (err: unknown) => void = () => {}) {
-    this.#url = `${imsUrl}/ims/revocations`;
+  constructor(conn: ImsConnection, onError: (err: ImsUnreachableError) => void = () => {}) {
+    this.#conn = conn;
     this.#onError = onError;
   }
 
@@ -55,19 +58,31 @@ export class RevocationPoller {
 
   async poll(): Promise<void> {
     try {
-      const res = await fetch(this.#url, { signal: AbortSignal.timeout(5000) });
-      if (!res.ok) throw new Error(`IMS revocations answered HTTP ${res.status}`);
-      const list = (await res.json()) as RevocationList;
+      const list = (await this.#conn.getJson('/ims/revocations')) as RevocationList;
       this.#list = { jtis: list.jtis ?? [], clients: list.clients ?? {}, users: list.users ?? {} };
       this.#jtis = new Set(this.#list.jtis);
       this.#lastOk = Date.now();
+      this.#failure = undefined;
     } catch (err) {
-      this.#onError(err);
+      this.#failure = classify(err, `${this.#conn.url}/ims/revocations`, 0);
+      this.#failedAt = Date.now();
+      this.#onError(this.#failure);
     }
   }
 
+  /** When the list in use was pulled (0: never). */
   get lastSuccess(): number {
     return this.#lastOk;
+  }
+
+  /** Why the last pull failed, if it did. */
+  get failure(): ImsUnreachableError | undefined {
+    return this.#failure;
+  }
+
+  /** When the last pull failed, if it did (ms since the epoch). */
+  get failedAt(): number | undefined {
+    return this.#failure ? this.#failedAt : undefined;
   }
 
   isRevoked(claims: {
@@ -78,11 +93,15 @@ export class RevocationPoller {
     createdAt: number | undefined;
   }): boolean {
     if (claims.jti !== undefined && this.#jtis.has(claims.jti)) return true;
+    const { clients, users } = this.#list;
+    // The list names clients and users by the SHA-256 of their ids (see publishedRevocations).
+    const hash = (id: string, ids: Readonly<Record<string, number>>) =>
+      Object.keys(ids).length === 0 ? undefined : revocationIdHash(id);
     return isRevokedBy(
-      { jtis: [], clients: this.#list.clients, users: this.#list.users },
+      { jtis: [], clients, users },
       {
-        client_id: claims.clientId,
-        user_id: claims.userId,
+        client_id: hash(claims.clientId, clients),
+        user_id: hash(claims.userId, users),
         iat: claims.issuedAt === undefined ? undefined : claims.issuedAt / 1000,
         created_at: claims.createdAt === undefined ? undefined : String(claims.createdAt),
       },

@@ -1,5 +1,6 @@
 import { verify } from 'node:crypto';
 import { isCanonicalCompactJws } from '../../crypto/base64url.js';
+import { isLowS } from '../../crypto/ecdsa-low-s.js';
 import type { VerificationKey } from './jwks-cache.js';
 
 export interface AccessClaims {
@@ -32,6 +33,9 @@ export function decodeJwt(token: string): Decoded | undefined {
     >;
     const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
     if (typeof header['kid'] !== 'string' || typeof header['alg'] !== 'string') return undefined;
+    // The IMS never marks a header member critical: a token that does asks for processing this
+    // verifier does not do (RFC 7515 4.1.11: refuse it).
+    if ('crit' in header) return undefined;
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
     return {
       kid: header['kid'],
@@ -43,6 +47,23 @@ export function decodeJwt(token: string): Decoded | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What is wrong with an access token's claims, or `undefined`: the one rule set of instances and
+ * of the IMS itself (validate_token, introspect, revoke), so that both read a token alike. It must
+ * say it is an access token (RFC 8725 3.11, explicit typing), be unexpired, and name its client
+ * and user as strings.
+ */
+export function accessClaimsProblem(
+  p: Readonly<Record<string, unknown>>,
+  now: number,
+): string | undefined {
+  if (p['type'] !== 'access_token') return 'not an access token';
+  if (typeof p['exp'] !== 'number' || p['exp'] * 1000 <= now) return 'access token expired';
+  if (typeof p['client_id'] !== 'string' || typeof p['user_id'] !== 'string')
+    return 'access token lacks client_id or user_id';
+  return undefined;
 }
 
 /**
@@ -64,20 +85,20 @@ export function verifyAccessToken(
     decoded.signature,
   );
   if (!valid) return { ok: false, reason: 'access token signature is invalid' };
+  // The other valid ES256 signature of the same token: a second text, refused.
+  if (key.alg === 'ES256' && !isLowS(decoded.signature))
+    return { ok: false, reason: 'access token signature is not in its low-s form' };
   const p = decoded.payload;
-  if (p['type'] !== 'access_token') return { ok: false, reason: 'not an access token' };
-  if (typeof p['exp'] !== 'number' || p['exp'] * 1000 <= now)
-    return { ok: false, reason: 'access token expired' };
-  if (typeof p['client_id'] !== 'string' || typeof p['user_id'] !== 'string') {
-    return { ok: false, reason: 'access token lacks client_id or user_id' };
-  }
+  const problem = accessClaimsProblem(p, now);
+  if (problem) return { ok: false, reason: problem };
   return {
     ok: true,
     claims: {
-      clientId: p['client_id'],
-      userId: p['user_id'],
+      // Types checked by accessClaimsProblem.
+      clientId: p['client_id'] as string,
+      userId: p['user_id'] as string,
       environment: typeof p['env'] === 'string' ? p['env'] : undefined,
-      expiresAt: p['exp'] * 1000,
+      expiresAt: (p['exp'] as number) * 1000,
       issuedAt: typeof p['iat'] === 'number' ? p['iat'] * 1000 : undefined,
       createdAt:
         typeof p['created_at'] === 'string' && /^\d{1,15}$/.test(p['created_at'])

@@ -1,6 +1,7 @@
 import { audit } from '../../audit/record.js';
 import type { KeyringHolder } from '../../crypto/holder.js';
 import { LatchkeyError } from '../../errors.js';
+import { tokenValidations } from '../../metrics/registry.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import type { Subject } from '../../repository/subject.js';
 import { peekSubject, subjectFor } from '../../repository/users/subject-for.js';
@@ -166,6 +167,21 @@ export function tokenHandler(services: TokenServices): AuthHandler {
     const token = readCookie(cookie, TOKEN_COOKIE);
     if (!token) return undefined;
     const now = Date.now();
-    return fast(token, now) ?? full(token, now, remoteAddress);
+    const kind = token.startsWith(ENCAPSULATED_PREFIX) ? 'encapsulated' : 'stateful';
+    const quick = fast(token, now);
+    if (quick) {
+      tokenValidations.inc({ kind, outcome: 'valid' });
+      return quick;
+    }
+    return full(token, now, remoteAddress).then(
+      (result) => {
+        tokenValidations.inc({ kind, outcome: 'valid' });
+        return result;
+      },
+      (err: unknown) => {
+        tokenValidations.inc({ kind, outcome: 'refused' });
+        throw err;
+      },
+    );
   };
 }

@@ -112,6 +112,8 @@ export class TokenSettingsCache {
   readonly #ttlMs: number;
   #value: TokenSettings = DEFAULT_TOKEN_SETTINGS;
   #loadedAt = Number.NEGATIVE_INFINITY;
+  /** Lookups answered from memory and those that read the store (metrics). */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(store: Store, ttlMs: number) {
     this.#store = store;
@@ -120,11 +122,15 @@ export class TokenSettingsCache {
 
   /** The cached settings while fresh, without waiting; `undefined` when a read is due. */
   peek(): TokenSettings | undefined {
-    return Date.now() - this.#loadedAt < this.#ttlMs ? this.#value : undefined;
+    if (Date.now() - this.#loadedAt >= this.#ttlMs) return undefined;
+    this.stats.hits++;
+    return this.#value;
   }
 
   async get(): Promise<TokenSettings> {
-    if (Date.now() - this.#loadedAt >= this.#ttlMs) {
+    if (Date.now() - this.#loadedAt < this.#ttlMs) this.stats.hits++;
+    else {
+      this.stats.misses++;
       const node = await this.#store.getNode(`${OSGI_CONFIG_ROOT}/${TOKEN_PID}`);
       this.#value = settingsFrom(node?.properties ?? {});
       this.#loadedAt = Date.now();

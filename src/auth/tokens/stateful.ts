@@ -123,7 +123,7 @@ export async function verifyStateful(
     return {
       ok: false,
       reason:
-        "stateful login-token not found in this instance's store (issued by another instance? enable token.encapsulated for a farm)",
+        "stateful login-token not found in this instance's store: signed out, expired, its sessions ended (a password change, disable or end sessions), or issued by another instance (enable token.encapsulated for a farm)",
     };
   }
   const stored = fromStored(node.properties['rep:token.key'] ?? null)?.values[0];

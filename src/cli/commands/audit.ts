@@ -1,38 +1,8 @@
 import type { Command } from 'commander';
+import { formatLine } from '../../audit/format.js';
 import type { AuditLine } from '../../audit/types.js';
 import { DataFolderError, LatchkeyError } from '../../errors.js';
 import { fail } from '../fail.js';
-
-const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `2026-05-01`, `2026-05-01T10:00:00Z`, or a time ago: `30s`, `15m`, `2h`, `7d`. */
-export function parseWhen(text: string, flag: string, now = Date.now()): number {
-  const ago = /^(\d{1,9})([smhd])$/.exec(text.trim());
-  if (ago) return now - Number(ago[1]) * UNITS[ago[2]!]!;
-  const at = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())
-    ? Date.parse(text.trim())
-    : Number.NaN;
-  if (Number.isNaN(at)) {
-    throw new LatchkeyError(
-      'invalid_request',
-      `${flag} takes a date or time (2026-05-01, 2026-05-01T10:00:00Z) or a time ago (30s, 15m, 2h, 7d), got ${JSON.stringify(text.slice(0, 60))}`,
-    );
-  }
-  return at;
-}
-
-/** One line for people: time, type, outcome, who, on what, from where, then the details. */
-export function formatLine(line: AuditLine): string {
-  const parts = [line.time, line.type, line.outcome, `actor=${line.actor}`];
-  if (line.target !== undefined) parts.push(`target=${line.target}`);
-  if (line.address !== undefined) parts.push(`from=${line.address}`);
-  parts.push(`${line.role}@${line.instance}`);
-  for (const [k, v] of Object.entries(line.details ?? {})) {
-    parts.push(`${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
-  }
-  if (line.count !== undefined) parts.push(`count=${line.count}`);
-  return parts.join(' ');
-}
 
 /** `latchkey audit`: reads, filters and follows the audit log. */
 export function auditCommand(program: Command) {
@@ -56,26 +26,16 @@ export function auditCommand(program: Command) {
     .option('-f, --follow', 'keep printing new events as they are written (Ctrl-C stops)')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       try {
-        const { AUDIT_TYPES } = await import('../../audit/types.js');
-        const filter = {
-          since: opts['since'] ? parseWhen(String(opts['since']), '--since') : undefined,
-          until: opts['until'] ? parseWhen(String(opts['until']), '--until') : undefined,
-          user: opts['user'] ? String(opts['user']) : undefined,
-          types: opts['type']
-            ? String(opts['type'])
-                .split(',')
-                .map((t) => t.trim())
-                .filter(Boolean)
-            : undefined,
-        };
-        for (const t of filter.types ?? []) {
-          if (!AUDIT_TYPES.some((known) => known === t || known.startsWith(`${t}.`))) {
-            throw new LatchkeyError(
-              'invalid_request',
-              `--type: no event type ${JSON.stringify(t)}; types: ${AUDIT_TYPES.join(', ')}`,
-            );
-          }
-        }
+        const { parseAuditFilter } = await import('../../audit/filter.js');
+        const filter = parseAuditFilter(
+          {
+            since: opts['since'] as string | undefined,
+            until: opts['until'] as string | undefined,
+            user: opts['user'] as string | undefined,
+            type: opts['type'] as string | undefined,
+          },
+          { since: '--since', until: '--until', type: '--type' },
+        );
         let limit: number | undefined;
         if (opts['limit'] !== undefined) {
           limit = Number(opts['limit']);

@@ -6,7 +6,7 @@ import { keyFlags, REFRESH_HINT, withKeyLocation } from '../key-location.js';
 import { printReport } from '../report.js';
 
 /** A text file the user named, or a one-line error saying which and why. */
-function readUserFile(file: string, what: string): string {
+export function readUserFile(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
@@ -18,7 +18,7 @@ function readUserFile(file: string, what: string): string {
 }
 
 /** The bundle passphrase: `--passphrase-file` (first line) or `LATCHKEY_KEYS_PASSPHRASE`; never a flag value. */
-function passphrase(opts: Record<string, string | undefined>): string | undefined {
+export function passphrase(opts: Record<string, string | undefined>): string | undefined {
   const file = opts['passphraseFile'];
   if (file) {
     const first = readUserFile(file, '--passphrase-file ').split(/\r?\n/)[0] ?? '';

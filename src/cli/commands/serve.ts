@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { OptionName } from '../../config/defaults.js';
 import { loadConfig } from '../../config/load.js';
 import { fail } from '../fail.js';
-import { onShutdown } from '../shutdown.js';
+import { guardStart } from '../shutdown.js';
 
 /** Flags every server command shares, mapped to option names. */
 export function serverFlags(cmd: Command): Command {
@@ -15,6 +15,7 @@ export function serverFlags(cmd: Command): Command {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--config <file>', 'JSON configuration file')
     .option('--ims <url>', 'IMS whose access tokens this instance accepts')
+    .option('--ims-ca <file>', "PEM CA certificate(s) to trust for the IMS's HTTPS")
     .option('--environment <id>', 'program and environment of this instance (default p1-e1)')
     .option(
       '--public-url <url>',
@@ -35,6 +36,7 @@ export function flagsToOptions(
     'tls.key': opts['tlsKey'],
     logLevel: opts['logLevel'],
     'ims.url': opts['ims'],
+    'ims.ca': opts['imsCa'],
     environment: opts['environment'],
     'ims.publicUrl': opts['publicUrl'],
   };
@@ -57,21 +59,15 @@ export function serveCommand(program: Command) {
       .description('run one server role: author, publish (content instances) or ims')
       .argument('<role>', 'author | publish | ims'),
   ).action(async (role: string, opts: Record<string, string | undefined>) => {
+    // From the first line: Ctrl-C never stops the start between creating the admin and printing
+    // its password (the admin is created last, once the server listens).
+    const guard = guardStart();
     try {
       const config = loadConfig({ flags: { ...flagsToOptions(opts), role }, file: opts['config'] });
-      if (config.role === 'ims') {
-        const { startIms } = await import('../../runtime/ims.js');
-        const ims = await startIms(config);
-        // Before the ready line: whoever waits for it may stop the server at once.
-        onShutdown(() => ims.close());
-        printReady('ims', ims.url, ims.generatedAdminPassword);
-        return;
-      }
-      const { startInstance } = await import('../../runtime/instance.js');
-      const instance = await startInstance(config);
-      onShutdown(() => instance.close());
-      printReady(config.role, instance.url, instance.bootstrap.generatedPassword);
+      const { serveRole } = await import('../serve-role.js');
+      await serveRole(config, guard);
     } catch (err) {
+      guard.release();
       fail(err);
     }
   });

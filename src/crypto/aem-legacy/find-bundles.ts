@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSmallFile } from '../../fs/read-small-file.js';
 import { CryptoError } from '../errors.js';
 
 /** The two crypto bundles of an AEM install, as the seeds name them. */
@@ -57,7 +58,7 @@ export function listBundles(crxQuickstart: string): FelixBundle[] {
     if (!/^bundle\d+$/.test(entry)) continue;
     let text: string;
     try {
-      text = readFileSync(join(felix, entry, 'bundle.info'), 'utf8');
+      text = readSmallFile(join(felix, entry, 'bundle.info'), 64 * 1024).toString('utf8');
     } catch {
       continue;
     }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_KEY_FILE_BYTES, readSmallFile } from '../../fs/read-small-file.js';
 import { fingerprint } from '../key-id.js';
 import {
   type FelixBundle,
@@ -32,12 +32,14 @@ export interface AemInspection {
   readonly problems: readonly string[];
 }
 
-function readKey(dir: string, name: 'master' | 'hmac'): AemKeyFile | undefined {
+function readKey(dir: string, name: 'master' | 'hmac', problems: string[]): AemKeyFile | undefined {
   const path = join(dir, name);
   try {
-    const bytes = readFileSync(path);
+    const bytes = readSmallFile(path, MAX_KEY_FILE_BYTES);
     return { name, path, bytes: bytes.length, sha256: fingerprint(bytes) };
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') problems.push(`cannot read ${path} as a key file (${code})`);
     return undefined;
   }
 }
@@ -57,8 +59,10 @@ export function inspectAem(crxQuickstart: string): AemInspection {
   let raw: string | undefined;
   if (storagePath) {
     try {
-      raw = readFileSync(storagePath, 'utf8');
-    } catch {
+      raw = readSmallFile(storagePath, MAX_KEY_FILE_BYTES).toString('utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') problems.push(`cannot read ${storagePath} (${code})`);
       raw = undefined;
     }
   }
@@ -77,7 +81,7 @@ export function inspectAem(crxQuickstart: string): AemInspection {
   }
 
   const keyFiles = file
-    ? (['master', 'hmac'] as const).flatMap((n) => readKey(file.dataDir, n) ?? [])
+    ? (['master', 'hmac'] as const).flatMap((n) => readKey(file.dataDir, n, problems) ?? [])
     : [];
   let inEffect: AemInspection['inEffect'] = 'unknown';
   if (raw !== undefined && !trailingNewline && value === 'Bundle') inEffect = 'Bundle';

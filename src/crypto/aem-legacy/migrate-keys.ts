@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
+import { MAX_KEY_FILE_BYTES, readSmallFile } from '../../fs/read-small-file.js';
 import { CryptoError } from '../errors.js';
 import { fingerprint } from '../key-id.js';
 import { FILE_BUNDLE, findCryptoBundles, SUPPORT_BUNDLE } from './find-bundles.js';
@@ -17,7 +18,7 @@ export interface AemMigrationReport {
 
 function readSource(file: string, name: string): Buffer {
   try {
-    const bytes = readFileSync(file);
+    const bytes = readSmallFile(file, MAX_KEY_FILE_BYTES);
     if (bytes.length === 0)
       throw new CryptoError('invalid_key', `the ${name} file ${file} is empty`);
     return bytes;
@@ -32,7 +33,7 @@ function readSource(file: string, name: string): Buffer {
 
 function readOptional(file: string): Buffer | undefined {
   try {
-    return readFileSync(file);
+    return readSmallFile(file, MAX_KEY_FILE_BYTES);
   } catch {
     return undefined;
   }
@@ -61,12 +62,39 @@ export function aemMigrateKeys(
     master: readSource(sources.master, 'master'),
     hmac: readSource(sources.hmac, 'hmac'),
   };
-  mkdirSync(file.dataDir, { recursive: true });
-  mkdirSync(support.dataDir, { recursive: true });
+  // Whatever the file system says (a key file that is a folder, a read-only data folder…), the
+  // answer is a CryptoError naming the path; storage is written last and atomically, so it is
+  // left as it was.
+  let path = file.dataDir;
+  try {
+    return copyKeys(file.dataDir, support.dataDir, keys, sources, (p) => {
+      path = p;
+    });
+  } catch (err) {
+    if (err instanceof CryptoError) throw err;
+    throw new CryptoError(
+      'migration_failed',
+      `cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the storage file was left as it was`,
+    );
+  }
+}
+
+function copyKeys(
+  fileData: string,
+  supportData: string,
+  keys: Record<'master' | 'hmac', Buffer>,
+  sources: { master: string; hmac: string },
+  at: (path: string) => void,
+): AemMigrationReport {
+  at(fileData);
+  mkdirSync(fileData, { recursive: true });
+  at(supportData);
+  mkdirSync(supportData, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const copied: AemMigrationReport['copied'][number][] = [];
   for (const name of ['master', 'hmac'] as const) {
-    const target = join(file.dataDir, name);
+    const target = join(fileData, name);
+    at(target);
     const existing = readOptional(target);
     let backup: string | undefined;
     if (existing && !existing.equals(keys[name])) {
@@ -84,7 +112,8 @@ export function aemMigrateKeys(
     }
     copied.push({ name, to: target, sha256: fingerprint(check), backup });
   }
-  const storage = join(support.dataDir, 'storage');
+  const storage = join(supportData, 'storage');
+  at(storage);
   writeFileAtomic(storage, 'Bundle', 0o644);
   if (readFileSync(storage, 'utf8') !== 'Bundle') {
     throw new CryptoError('migration_failed', `${storage} does not read back as Bundle`, 500);

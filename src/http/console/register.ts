@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { NotFoundError } from '../../errors.js';
 import { toResponse } from '../errors.js';
 
 /** The package's web folder: templates (`views/`) and the consoles' one style sheet and script. */
@@ -20,12 +21,16 @@ export interface ConsoleChrome {
   readonly csrf?: string | undefined;
 }
 
-/** A page: its title, optional breadcrumbs and one notice or error above its content. */
+/** A page: its title, optional breadcrumbs and one notice or alert above its content. */
 export interface PageData {
   readonly title: string;
   readonly crumbs?: readonly { label: string; href?: string }[];
   readonly notice?: string | undefined;
-  readonly error?: string | undefined;
+  /**
+   * What went wrong, above the content. Not `error`: a partial sees the page's data as well as
+   * its own (Eta's include merges them), and a field's own message is its `error`.
+   */
+  readonly alert?: string | undefined;
   readonly [name: string]: unknown;
 }
 
@@ -120,6 +125,11 @@ export async function registerConsole(
       errorPage(err as Error, request, reply, options),
     );
     await routes(scope);
+    // A mistyped address under the console is a console page too (not the APIs' JSON): the
+    // sign-in page first, then a 404 page with the way back.
+    scope.get(`${options.mount}/*`, { schema: { hide: true } }, async () => {
+      throw new NotFoundError(`there is no page at this address in the ${options.name}`);
+    });
   });
 }
 
@@ -154,14 +164,48 @@ async function errorPage(
   reply.code(status).headers(headers);
   return reply.page('error', {
     title: status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'That did not work',
-    error: MESSAGES[body.error] ?? sentence(body.error_description),
+    alert: MESSAGES[body.error] ?? plainAlert(body.error, body.error_description),
     status,
   });
 }
 
-/** An error description as a sentence: capital first letter, final full stop. */
+/** A refusal without a message of its own: its description, or plain words for a body too large. */
+function plainAlert(code: string, description: string): string {
+  const limit = code === 'payload_too_large' ? /over (\d+) bytes/.exec(description) : null;
+  if (!limit) return sentence(description);
+  const bytes = Number(limit[1]);
+  const size =
+    bytes >= 1024 * 1024
+      ? `${+(bytes / 1024 / 1024).toFixed(1)} MB`
+      : `${Math.ceil(bytes / 1024)} KB`;
+  return `What you sent is larger than this server accepts (${size}, ${bytes} bytes), so nothing was changed. Choose a smaller file, or paste less.`;
+}
+
+/**
+ * The names of the HTTP interfaces' fields, as a person filling a console form knows them: an
+ * error of the shared operations (`authorizableId must be…`) reads as the console's words.
+ */
+const PLAIN_NAMES: readonly [RegExp, string][] = [
+  [/^authorizableId\b/, 'the id'],
+  [/^rep:password (?:is required and )?must not be empty\b/, 'enter a password'],
+  [/^an authorizable\b/, 'a user or group'],
+  [/^token\.expiration\b/, 'the token expiration'],
+  [/^token\.samesite\.cookie\.attr\b/, 'the SameSite attribute'],
+  [/^token\.encapsulated\b/, 'encapsulated token support'],
+  [/^rep: properties are protected\b/, 'properties whose names start with rep: are protected'],
+  [/give its passphrase \(--passphrase-file or LATCHKEY_KEYS_PASSPHRASE\)/, 'enter its passphrase'],
+];
+
+/**
+ * An error description as a sentence: the console's words for the interfaces' field names, a
+ * capital first letter unless the text starts with a name that is spelled as it is
+ * (`jcr:primaryType`, `rep:User`), a final full stop.
+ */
 export function sentence(text: string): string {
-  const t = text.trim();
+  let t = text.trim();
   if (t === '') return t;
-  return `${t[0]!.toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`;
+  for (const [name, plain] of PLAIN_NAMES) t = t.replace(name, plain);
+  const first = /^\S+/.exec(t)![0];
+  const capital = /^[a-z]+,?$/.test(first) ? `${t[0]!.toUpperCase()}${t.slice(1)}` : t;
+  return `${capital}${/[.!?]$/.test(t) ? '' : '.'}`;
 }

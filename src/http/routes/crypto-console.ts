@@ -5,6 +5,7 @@ import { LatchkeyError } from '../../errors.js';
 import { requireAdmin } from '../../repository/require-admin.js';
 import { field, readForm } from '../read-form.js';
 import { cryptoConsoleSchemas } from '../schemas/instance.js';
+import { loadedKeys } from './crypto-keys-api.js';
 
 /**
  * AEM's crypto console: `POST /system/console/crypto/.json` with form field `datum` answers
@@ -29,12 +30,7 @@ export function cryptoConsoleRoutes(app: FastifyInstance, holder: KeyringHolder)
     { schema: cryptoConsoleSchemas.refresh },
     async (request) => {
       requireAdmin(request.subject, 'the crypto console');
-      const keyring = await holder.reload();
-      return {
-        master: { primary: keyring.master.primary.id, versions: [...keyring.master.byId.keys()] },
-        hmac: { primary: keyring.hmac.primary.id, versions: [...keyring.hmac.byId.keys()] },
-        aemMaster: keyring.aemMaster !== undefined,
-      };
+      return loadedKeys(await holder.reload());
     },
   );
 }

@@ -10,9 +10,15 @@ import { JWT_BEARER_GRANT, jwtBearerGrant } from '../../ims/jwt-bearer-grant.js'
 import { ENDPOINT_PATHS } from '../../ims/metadata.js';
 import { organizationsOf } from '../../ims/organizations.js';
 import type { PublicUrl } from '../../ims/public-url.js';
-import { isRevokedBy, readRevocations, revokeAccessToken } from '../../ims/revocation.js';
+import {
+  isRevokedBy,
+  publishedRevocations,
+  readRevocations,
+  revokeAccessToken,
+} from '../../ims/revocation.js';
 import type { SigningKey } from '../../ims/signing-keys.js';
 import { checkAccessToken } from '../../ims/validate-token.js';
+import { exchanges } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
 import { presentedClient } from '../presented-client.js';
 import { field, readForm } from '../read-form.js';
@@ -109,10 +115,30 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
     return integration;
   };
 
+  /** Counts an exchange's outcome (`latchkey_exchanges_total`). */
+  const counted = <T>(grant: string, issued: Promise<T>): Promise<T> =>
+    issued.then(
+      (result) => {
+        exchanges.inc({ grant, outcome: 'issued' });
+        return result;
+      },
+      (err: unknown) => {
+        exchanges.inc({ grant, outcome: 'refused' });
+        throw err;
+      },
+    );
+  const grantLabel = (grant: string) =>
+    grant === 'client_credentials' ? 'client_credentials' : 'jwt_bearer';
+
   for (const path of ['/ims/exchange/jwt', '/ims/exchange/jwt/', '/ims/exchange/v1/jwt']) {
     app.post(path, { schema: structuredClone(imsSchemas.exchange) }, async (request) => {
       const get = await fields(request);
-      return exchangeJwt(deps.exchange, await client(request, get, path), get('jwt_token'));
+      return counted(
+        'jwt',
+        client(request, get, path).then((integration) =>
+          exchangeJwt(deps.exchange, integration, get('jwt_token')),
+        ),
+      );
     });
   }
 
@@ -127,16 +153,22 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
           `grant_type must be client_credentials or ${JWT_BEARER_GRANT}`,
         );
       }
-      const integration = await client(request, get, path);
-      return grant === 'client_credentials'
-        ? clientCredentials(deps.exchange, integration, {
-            scope: get('scope'),
-            org_id: get('org_id'),
-          })
-        : jwtBearerGrant(deps.exchange, integration, {
-            assertion: get('assertion'),
-            scope: get('scope'),
-          });
+      const integration = await client(request, get, path).catch((err: unknown) => {
+        exchanges.inc({ grant: grantLabel(grant), outcome: 'refused' });
+        throw err;
+      });
+      return counted(
+        grantLabel(grant),
+        grant === 'client_credentials'
+          ? clientCredentials(deps.exchange, integration, {
+              scope: get('scope'),
+              org_id: get('org_id'),
+            })
+          : jwtBearerGrant(deps.exchange, integration, {
+              assertion: get('assertion'),
+              scope: get('scope'),
+            }),
+      );
     });
   }
 
@@ -194,6 +226,6 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
   );
 
   app.get('/ims/revocations', { schema: imsSchemas.revocations }, async () =>
-    readRevocations(deps.store),
+    publishedRevocations(await readRevocations(deps.store)),
   );
 }

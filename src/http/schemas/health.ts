@@ -11,6 +11,7 @@ const report = (description: string) =>
           name: { type: 'string' },
           status: { type: 'string', enum: ['green', 'yellow', 'red'] },
           message: { type: 'string' },
+          fix: { type: 'string', description: 'what to do, when the check is not green' },
         }),
       },
     },

@@ -195,7 +195,7 @@ export const imsSchemas = {
     tags: ['keys'],
     response: {
       200: object(
-        'revoked token ids, and integrations and IMS users whose tokens up to a time (ms) are revoked',
+        'revoked token ids, and integrations and IMS users (by the SHA-256 of their ids, hex) whose tokens up to a time (ms) are revoked',
         {
           jtis: { type: 'array', items: { type: 'string' } },
           clients: { type: 'object', additionalProperties: { type: 'integer' } },

@@ -142,6 +142,80 @@ export const cryptoConsoleSchemas = {
   },
 };
 
+const loadedKeys = (description: string) =>
+  object(description, {
+    master: object('', {
+      primary: { type: 'string' },
+      versions: { type: 'array', items: { type: 'string' } },
+    }),
+    hmac: object('', {
+      primary: { type: 'string' },
+      versions: { type: 'array', items: { type: 'string' } },
+    }),
+    aemMaster: { type: 'boolean' },
+  });
+export const cryptoKeysSchemas = {
+  get: {
+    summary: 'The keys in use: each kind’s primary and every version, by id',
+    tags: ['crypto'],
+    security: ADMIN,
+    response: { 200: loadedKeys('the keys in use'), ...errors(401, 403) },
+  },
+  install: {
+    summary:
+      'Install a key bundle (latchkey keys push) and reload the keys without a restart; verify-only adds its keys as older versions',
+    tags: ['crypto'],
+    security: ADMIN,
+    body: formBody(
+      {
+        bundle: text('the bundle as latchkey keys export writes it, unsealed'),
+        mode: text('primary (default: its primaries become primary) or verify-only'),
+      },
+      { required: ['bundle'], files: ['bundle'] },
+    ),
+    response: { 200: loadedKeys('the keys now in use'), ...errors(400, 401, 403, 409, 413, 415) },
+  },
+  activate: {
+    summary: 'Make a key version this instance holds the primary one (sign or seal with it)',
+    tags: ['crypto'],
+    security: ADMIN,
+    body: formBody(
+      { kind: text('hmac or master'), id: text('the key id (16 hex digits)') },
+      { required: ['kind', 'id'] },
+    ),
+    response: { 200: loadedKeys('the keys now in use'), ...errors(400, 401, 403, 409, 415) },
+  },
+};
+
+export const usersReplicationSchemas = {
+  feed: {
+    summary:
+      'Users and groups for the instances subscribed to this one (password hashes only); ETag, 304 when unchanged',
+    tags: ['users'],
+    security: ADMIN,
+    response: {
+      200: object('every replicated user and group', {
+        authorizables: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'kind', 'properties'],
+            properties: {
+              id: { type: 'string' },
+              kind: { type: 'string', enum: ['user', 'group'] },
+              properties: { type: 'object', additionalProperties: true },
+              profile: { type: 'object', additionalProperties: true },
+            },
+          },
+        },
+      }),
+      304: { description: 'nothing changed since the ETag given in If-None-Match' },
+      ...errors(401, 403),
+    },
+  },
+};
+
 const configParams = {
   type: 'object',
   properties: { kind: text('ims'), name: text('the configuration’s name (GET: <name>.json)') },

@@ -29,6 +29,8 @@ export class AccessCache {
   #loadedAt = 0;
   #loading: Promise<AccessSnapshot> | undefined;
   #generation = 0;
+  /** Lookups answered from the snapshot and those that needed a read (metrics). */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(store: Store, ttlMs: number, clock: () => number = Date.now) {
     this.#store = store;
@@ -38,14 +40,20 @@ export class AccessCache {
 
   /** The snapshot while fresh, without waiting; `undefined` when a read is due. */
   peek(): AccessSnapshot | undefined {
-    return this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs
-      ? this.#snapshot
-      : undefined;
+    if (this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs) {
+      this.stats.hits++;
+      return this.#snapshot;
+    }
+    return undefined;
   }
 
   /** The current snapshot; re-read when older than the TTL or invalidated. */
   async get(): Promise<AccessSnapshot> {
-    if (this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs) return this.#snapshot;
+    if (this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs) {
+      this.stats.hits++;
+      return this.#snapshot;
+    }
+    this.stats.misses++;
     // Concurrent callers share one load.
     this.#loading ??= this.#load().finally(() => {
       this.#loading = undefined;

@@ -97,6 +97,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
+/** The cost (log2 N) a stored hash was made with, or `undefined` for a malformed one. */
+export function hashCost(stored: string): number | undefined {
+  const m = FORMAT.exec(stored);
+  return m ? Number(m[1]) : undefined;
+}
+
 const dummies = new Map<number, Promise<string>>();
 
 /**

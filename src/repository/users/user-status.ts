@@ -39,6 +39,8 @@ export class UserStatusCache {
   readonly #ctx: RepositoryContext;
   readonly #ttlMs: number;
   readonly #entries = new Map<string, { state: UserState; at: number; generation: number }>();
+  /** Lookups answered from memory and those that read the store (metrics). */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(ctx: RepositoryContext, ttlMs: number) {
     this.#ctx = ctx;
@@ -48,15 +50,18 @@ export class UserStatusCache {
   /** The cached state while fresh, without waiting; `undefined` when a read is due. */
   peek(userId: string, now = Date.now()): UserState | undefined {
     const hit = this.#entries.get(userId);
-    return hit && hit.generation === this.#ctx.access.generation && now - hit.at < this.#ttlMs
-      ? hit.state
-      : undefined;
+    if (hit && hit.generation === this.#ctx.access.generation && now - hit.at < this.#ttlMs) {
+      this.stats.hits++;
+      return hit.state;
+    }
+    return undefined;
   }
 
   async status(userId: string, now = Date.now()): Promise<UserState> {
     const generation = this.#ctx.access.generation;
     const cached = this.peek(userId, now);
     if (cached) return cached;
+    this.stats.misses++;
     const user = await findUser(this.#ctx.store, userId);
     const state: UserState = !user
       ? { status: 'missing', validAfter: 0 }

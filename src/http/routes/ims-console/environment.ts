@@ -1,39 +1,40 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { LatchkeyError, NotFoundError } from '../../../errors.js';
-import type { TokenIssuer } from '../../../ims/access-token.js';
+import { ConflictError, LatchkeyError, NotFoundError } from '../../../errors.js';
 import { addCertificate, removeCertificate } from '../../../ims/add-certificate.js';
 import type { ConsoleUser } from '../../../ims/console-sessions.js';
 import { createCredentials } from '../../../ims/credentials.js';
 import { devToken } from '../../../ims/dev-token.js';
 import { addDeveloper, listDevelopers } from '../../../ims/developers.js';
-import { listIntegrations } from '../../../ims/list-integrations.js';
+import { type IntegrationSummary, listIntegrations } from '../../../ims/list-integrations.js';
 import { type Environment, NS, type Organization } from '../../../ims/model.js';
-import type { PublicUrl } from '../../../ims/public-url.js';
 import { revokeIntegration } from '../../../ims/revocation.js';
 import { listDevTokens, revokeDevTokens } from '../../../ims/revoke-dev-tokens.js';
-import type { SigningKey } from '../../../ims/signing-keys.js';
-import type { Store } from '../../../store/types.js';
+import { type FormState, formOutcome } from '../../console/form-state.js';
 import { sentence } from '../../console/register.js';
 import { field, readForm } from '../../read-form.js';
+import type { ImsAdminDeps } from '../ims-admin.js';
 import { administrator, assertEnvironment, MOUNT, signedIn } from './guard.js';
 import { firstSubmission, formId } from './once.js';
 
-export interface EnvironmentDeps {
-  readonly store: Store;
-  readonly publicUrl: () => PublicUrl;
-  readonly signingKey: () => SigningKey;
-  readonly tokenIssuer: TokenIssuer;
-  readonly passwordHashCost: number;
-}
+/** The services the environment pages use: the same as the IMS admin API's. */
+export type EnvironmentDeps = Pick<
+  ImsAdminDeps,
+  'store' | 'publicUrl' | 'signingKey' | 'tokenIssuer' | 'passwordHashCost'
+>;
 
 const envUrl = (env: string) => `${MOUNT}/environments/${encodeURIComponent(env)}`;
 
 const DONE: Readonly<Record<string, string>> = {
   revoked:
     'Integration revoked: its secret and certificates stop working, and every token issued to it is refused (by instances within their revocation poll interval).',
+  revokedAlready: 'That integration was revoked already: nothing changed.',
   certificateAdded: 'Certificate added: JWTs signed with its key are accepted from now on.',
+  certificateKnown: 'The integration has this certificate already: nothing changed.',
   certificateRemoved: 'Certificate removed.',
-  tokensRevoked: 'Development token(s) revoked.',
+  tokenRevoked: 'Development token revoked.',
+  tokenRevokedAlready: 'That development token was revoked already.',
+  userTokensRevoked: 'Every live development token of the user was revoked.',
+  noTokensRevoked: 'Nothing was revoked: the user has no live development token.',
   developerAdded:
     'Developer saved: they can sign in and get development tokens for this environment.',
 };
@@ -86,7 +87,7 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
     reply: FastifyReply,
     user: ConsoleUser,
     envId: string,
-    extra: { status?: number; errors?: Record<string, string>; done?: string | undefined } = {},
+    extra: FormState & { values?: Record<string, string> } = {},
   ) => {
     const { env, org } = await load(user, envId);
     const integrations = await listIntegrations(store, { environment: env.id });
@@ -102,10 +103,9 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
       me: user.id,
       integrations,
       tokens,
+      values: extra.values ?? {},
       formId: formId(),
-      errors: extra.errors ?? {},
-      notice: extra.done ? DONE[extra.done] : undefined,
-      error: extra.errors ? 'That did not work: see the message under the form.' : undefined,
+      ...formOutcome(extra, DONE, 'That did not work: see the message in the form.'),
     });
   };
 
@@ -122,14 +122,17 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
     envId: string,
     form: string,
     action: () => Promise<FastifyReply>,
+    values: Record<string, string> = {},
   ) => {
     try {
       return await action();
     } catch (err) {
       if (!(err instanceof LatchkeyError) || err.status >= 500 || err.status === 401) throw err;
+      // What was typed stays in its field, to be corrected rather than typed again.
       return integrationsPage(reply, user, envId, {
         status: err.status,
         errors: { [form]: sentence(err.message) },
+        values,
       });
     }
   };
@@ -190,35 +193,42 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
       const user = signedIn(request);
       const envId = request.params.env;
       const form = await readForm(request);
-      return attempt(reply, user, envId, 'devToken', async () => {
-        const { env, org } = await load(user, envId);
-        // A developer gets tokens for itself; an administrator names the user.
-        const userId = user.admin ? (field(form, 'user') ?? '').trim() : user.id;
-        if (userId === '')
-          throw new LatchkeyError('invalid_request', 'enter the user the token is for', 400);
-        if (!(await firstSubmission(store, field(form, 'form'))))
-          throw new LatchkeyError(
-            'conflict',
-            'this token was issued already and is shown only once: get a new one',
-            409,
-          );
-        const token = await devToken(store, deps.signingKey(), {
-          userId,
-          environment: env.id,
-          issuer: deps.tokenIssuer,
-        });
-        return reply.page('ims/shown-once', {
-          title: 'Local development token',
-          ...chromeOf(user, env, org, 'integrations'),
-          env,
-          what: 'development token',
-          intro: `An access token for ${userId} in ${env.id}, valid 24 hours. It is shown only this once; it is listed (by its id) on the environment's page until it expires, where it can be revoked.`,
-          json: JSON.stringify(token, null, 2),
-          token: token.accessToken,
-          filename: 'dev-token.json',
-          copyLabel: 'Development token',
-        });
-      });
+      return attempt(
+        reply,
+        user,
+        envId,
+        'devToken',
+        async () => {
+          const { env, org } = await load(user, envId);
+          // A developer gets tokens for itself; an administrator names the user.
+          const userId = user.admin ? (field(form, 'user') ?? '').trim() : user.id;
+          if (userId === '')
+            throw new LatchkeyError('invalid_request', 'enter the user the token is for', 400);
+          if (!(await firstSubmission(store, field(form, 'form'))))
+            throw new LatchkeyError(
+              'conflict',
+              'this token was issued already and is shown only once: get a new one',
+              409,
+            );
+          const token = await devToken(store, deps.signingKey(), {
+            userId,
+            environment: env.id,
+            issuer: deps.tokenIssuer,
+          });
+          return reply.page('ims/shown-once', {
+            title: 'Local development token',
+            ...chromeOf(user, env, org, 'integrations'),
+            env,
+            what: 'development token',
+            intro: `An access token for ${userId} in ${env.id}, valid 24 hours. It is shown only this once; it is listed (by its id) on the environment's page until it expires, where it can be revoked.`,
+            json: JSON.stringify(token, null, 2),
+            token: token.accessToken,
+            filename: 'dev-token.json',
+            copyLabel: 'Development token',
+          });
+        },
+        { devTokenUser: field(form, 'user') ?? '' },
+      );
     },
   );
 
@@ -229,19 +239,40 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
       const user = signedIn(request);
       const envId = request.params.env;
       const form = await readForm(request);
-      return attempt(reply, user, envId, 'tokens', async () => {
-        await load(user, envId);
-        const jti = field(form, 'jti');
-        const who = field(form, 'user');
-        if (!user.admin) {
-          // A developer revokes its own tokens only.
-          const own = await listDevTokens(store, user.id);
-          if (who !== undefined ? who !== user.id : !own.some((t) => t.jti === jti))
-            throw new NotFoundError('no live development token of yours with this id');
-        }
-        await revokeDevTokens(store, { jti, user: who?.trim() });
-        return done(reply, envId, 'tokensRevoked');
-      });
+      return attempt(
+        reply,
+        user,
+        envId,
+        'tokens',
+        async () => {
+          await load(user, envId);
+          const jti = field(form, 'jti');
+          const who = field(form, 'user')?.trim();
+          if (jti === undefined && !who)
+            throw new LatchkeyError(
+              'invalid_request',
+              'enter the user whose development tokens to revoke',
+              400,
+            );
+          if (!user.admin) {
+            // A developer revokes its own tokens only.
+            const own = await listDevTokens(store, user.id);
+            if (who !== undefined ? who !== user.id : !own.some((t) => t.jti === jti))
+              throw new NotFoundError('no live development token of yours with this id');
+          }
+          const { revoked } = await revokeDevTokens(store, { jti, user: who });
+          const outcome =
+            jti !== undefined
+              ? revoked === 0
+                ? 'tokenRevokedAlready'
+                : 'tokenRevoked'
+              : revoked === 0
+                ? 'noTokensRevoked'
+                : 'userTokensRevoked';
+          return done(reply, envId, outcome);
+        },
+        { revokeUser: field(form, 'user') ?? '' },
+      );
     },
   );
 
@@ -252,6 +283,10 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
       const user = administrator(request, 'Revoking an integration');
       const { env, org } = await load(user, request.params.env);
       const integration = await integrationOf(env.id, request.params.client);
+      if (integration.revoked)
+        throw new ConflictError(
+          `${integration.clientId} was revoked already: its credentials stopped working then`,
+        );
       return reply.page('confirm', {
         title: `Revoke ${integration.clientId}?`,
         ...chromeOf(user, env, org, 'integrations'),
@@ -264,59 +299,72 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
     },
   );
 
-  scope.post<Client>(
-    `${MOUNT}/environments/:env/integrations/:client/revoke`,
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const user = administrator(request, 'Revoking an integration');
-      const { env, client } = request.params;
-      return attempt(reply, user, env, 'integrations', async () => {
-        await load(user, env);
-        await integrationOf(env, client);
-        await revokeIntegration(store, client);
-        return done(reply, env, 'revoked');
-      });
+  /**
+   * An administrator's action on one integration of the environment (`POST
+   * <environment>/integrations/<client id>/<action>`): the integration must be there; a refusal
+   * shows the page again with the message at `errorAt`, success redirects with the `done` notice.
+   */
+  const integrationAction = (
+    action: string,
+    what: string,
+    errorAt: (client: string) => string,
+    run: (
+      integration: IntegrationSummary,
+      form: Awaited<ReturnType<typeof readForm>>,
+    ) => Promise<string>,
+  ) =>
+    scope.post<Client>(
+      `${MOUNT}/environments/:env/integrations/:client/${action}`,
+      { schema: { hide: true } },
+      async (request, reply) => {
+        const user = administrator(request, what);
+        const { env, client } = request.params;
+        const form = await readForm(request);
+        return attempt(reply, user, env, errorAt(client), async () => {
+          await load(user, env);
+          return done(reply, env, await run(await integrationOf(env, client), form));
+        });
+      },
+    );
+
+  integrationAction(
+    'revoke',
+    'Revoking an integration',
+    () => 'integrations',
+    async (integration) => {
+      if (integration.revoked) return 'revokedAlready';
+      await revokeIntegration(store, integration.clientId);
+      return 'revoked';
     },
   );
 
-  scope.post<Client>(
-    `${MOUNT}/environments/:env/integrations/:client/certificates`,
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const user = administrator(request, 'Adding a certificate');
-      const { env, client } = request.params;
-      const form = await readForm(request);
-      return attempt(reply, user, env, `certificate:${client}`, async () => {
-        await load(user, env);
-        await integrationOf(env, client);
-        const pasted = (field(form, 'certificate') ?? '').trim();
-        const file = form.files.get('file');
-        const pem = pasted !== '' ? pasted : file?.toString('utf8');
-        if (!pem)
-          throw new LatchkeyError(
-            'invalid_request',
-            'paste a PEM certificate or choose its file',
-            400,
-          );
-        await addCertificate(store, client, pem);
-        return done(reply, env, 'certificateAdded');
-      });
+  integrationAction(
+    'certificates',
+    'Adding a certificate',
+    (client) => `certificate:${client}`,
+    async (integration, form) => {
+      const pasted = (field(form, 'certificate') ?? '').trim();
+      const pem = pasted !== '' ? pasted : form.files.get('file')?.toString('utf8');
+      if (!pem)
+        throw new LatchkeyError(
+          'invalid_request',
+          'paste a PEM certificate or choose its file',
+          400,
+        );
+      const { certificates } = await addCertificate(store, integration.clientId, pem);
+      return certificates > integration.certificates.length
+        ? 'certificateAdded'
+        : 'certificateKnown';
     },
   );
 
-  scope.post<Client>(
-    `${MOUNT}/environments/:env/integrations/:client/certificates/remove`,
-    { schema: { hide: true } },
-    async (request, reply) => {
-      const user = administrator(request, 'Removing a certificate');
-      const { env, client } = request.params;
-      const form = await readForm(request);
-      return attempt(reply, user, env, `certificate:${client}`, async () => {
-        await load(user, env);
-        await integrationOf(env, client);
-        await removeCertificate(store, client, field(form, 'fingerprint') ?? '');
-        return done(reply, env, 'certificateRemoved');
-      });
+  integrationAction(
+    'certificates/remove',
+    'Removing a certificate',
+    (client) => `certificate:${client}`,
+    async (integration, form) => {
+      await removeCertificate(store, integration.clientId, field(form, 'fingerprint') ?? '');
+      return 'certificateRemoved';
     },
   );
 
@@ -324,7 +372,7 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
     reply: FastifyReply,
     user: ConsoleUser,
     envId: string,
-    extra: { status?: number; error?: string; id?: string; done?: string | undefined } = {},
+    extra: FormState & { id?: string } = {},
   ) => {
     const { env, org } = await load(user, envId);
     return reply.code(extra.status ?? 200).page('ims/developers', {
@@ -332,10 +380,8 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
       ...chromeOf(user, env, org, 'developers'),
       env,
       developers: await listDevelopers(store, env.id),
-      errors: extra.error ? { developer: extra.error } : {},
       values: { id: extra.id ?? '' },
-      notice: extra.done ? DONE[extra.done] : undefined,
-      error: extra.error ? 'Nothing was saved: see the message under the form.' : undefined,
+      ...formOutcome(extra, DONE, 'Nothing was saved: see the message in the form.'),
     });
   };
 
@@ -367,7 +413,10 @@ export function environmentRoutes(scope: FastifyInstance, deps: EnvironmentDeps)
         if (!(err instanceof LatchkeyError) || err.status >= 500 || err.status === 401) throw err;
         return developersPage(reply, user, envId, {
           status: err.status,
-          error: sentence(err.message),
+          // Next to the password, or else the user id.
+          errors: {
+            [err.code === 'invalid_password' ? 'password' : 'developer']: sentence(err.message),
+          },
           id,
         });
       }

@@ -1,25 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import type { CredentialThrottle } from '../../../auth/throttle.js';
 import { readCookie } from '../../../auth/tokens/cookie.js';
-import type { TokenIssuer } from '../../../ims/access-token.js';
 import { readConsoleSession } from '../../../ims/console-sessions.js';
-import type { PublicUrl } from '../../../ims/public-url.js';
-import type { SigningKey } from '../../../ims/signing-keys.js';
-import type { Store } from '../../../store/types.js';
 import { registerConsole } from '../../console/register.js';
 import type { CsrfTokenIssuer } from '../../csrf.js';
+import type { ImsAdminDeps } from '../ims-admin.js';
 import { environmentRoutes } from './environment.js';
 import { MOUNT, SESSION_COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH } from './guard.js';
 import { organizationRoutes } from './organizations.js';
 import { sessionCookie, signInRoutes } from './sign-in.js';
 
-export interface DeveloperConsoleDeps {
-  readonly store: Store;
-  readonly publicUrl: () => PublicUrl;
-  readonly signingKey: () => SigningKey;
-  readonly tokenIssuer: TokenIssuer;
-  readonly throttle: CredentialThrottle;
-  readonly passwordHashCost: number;
+/** The IMS admin API's services (the console's forms call the same operations), and: */
+export interface DeveloperConsoleDeps extends ImsAdminDeps {
   readonly csrf: CsrfTokenIssuer;
   /** Whether the IMS speaks HTTPS (the session cookie is then Secure). */
   readonly secure: boolean;

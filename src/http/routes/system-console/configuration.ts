@@ -1,16 +1,18 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   parseTokenForm,
   TOKEN_PID,
   type TokenSettingsCache,
 } from '../../../auth/tokens/settings.js';
 import { LatchkeyError } from '../../../errors.js';
+import { type FormState, formOutcome } from '../../console/form-state.js';
 import { sentence } from '../../console/register.js';
 import { field, readForm } from '../../read-form.js';
 import { administrator, MOUNT } from './guard.js';
 
 const PATH = `${MOUNT}/configMgr`;
 const TAB = 'configuration';
+const DONE = { saved: 'Saved. New sign-ins get tokens with these settings from now on.' };
 
 /**
  * Configuration: the token authentication handler as the Felix console shows it ("Enable
@@ -18,29 +20,32 @@ const TAB = 'configuration';
  * `POST /system/console/configMgr/<pid>` and applies at once.
  */
 export function configurationRoutes(scope: FastifyInstance, settings: TokenSettingsCache) {
+  const show = (
+    reply: FastifyReply,
+    values: { encapsulated: boolean; expiration?: string; sameSite?: string },
+    state: FormState,
+  ) =>
+    reply.code(state.status ?? 200).page(
+      'system/configuration',
+      {
+        title: 'Configuration',
+        pid: TOKEN_PID,
+        values,
+        ...formOutcome(state, DONE, 'Nothing was saved: correct the marked fields.'),
+      },
+      TAB,
+    );
+
   scope.get<{ Querystring: { saved?: string } }>(
     PATH,
     { schema: { hide: true } },
     async (request, reply) => {
       administrator(request, 'the configuration');
       const s = await settings.get();
-      return reply.page(
-        'system/configuration',
-        {
-          title: 'Configuration',
-          pid: TOKEN_PID,
-          notice:
-            request.query.saved !== undefined
-              ? 'Saved. New sign-ins get tokens with these settings from now on.'
-              : undefined,
-          values: {
-            encapsulated: s.encapsulated,
-            expiration: String(s.expirationMs),
-            sameSite: s.sameSite,
-          },
-          errors: {},
-        },
-        TAB,
+      return show(
+        reply,
+        { encapsulated: s.encapsulated, expiration: String(s.expirationMs), sameSite: s.sameSite },
+        { done: request.query.saved !== undefined ? 'saved' : undefined },
       );
     },
   );
@@ -65,20 +70,14 @@ export function configurationRoutes(scope: FastifyInstance, settings: TokenSetti
       }
     }
     if (Object.keys(errors).length > 0) {
-      return reply.code(400).page(
-        'system/configuration',
+      return show(
+        reply,
         {
-          title: 'Configuration',
-          pid: TOKEN_PID,
-          error: 'Nothing was saved: correct the marked fields.',
-          values: {
-            encapsulated: values.get('token.encapsulated') !== 'false',
-            expiration: values.get('token.expiration'),
-            sameSite: values.get('token.samesite.cookie.attr'),
-          },
-          errors,
+          encapsulated: values.get('token.encapsulated') !== 'false',
+          expiration: values.get('token.expiration'),
+          sameSite: values.get('token.samesite.cookie.attr'),
         },
-        TAB,
+        { status: 400, errors },
       );
     }
     await settings.save(parseTokenForm(values));

@@ -3,12 +3,13 @@ import { exportBundle } from '../../../crypto/export.js';
 import type { KeyringHolder } from '../../../crypto/holder.js';
 import { importKeys } from '../../../crypto/import.js';
 import type { KeyKind } from '../../../crypto/key-id.js';
-import { migrateKeys } from '../../../crypto/migrate.js';
+import { keyFilesSharedBy, migrateKeys } from '../../../crypto/migrate.js';
 import { protect } from '../../../crypto/protect.js';
 import { rewrap } from '../../../crypto/rewrap.js';
 import { rotateKey } from '../../../crypto/rotate.js';
 import { keyStatus } from '../../../crypto/status.js';
 import { LatchkeyError } from '../../../errors.js';
+import { type FormState, formOutcome } from '../../console/form-state.js';
 import { sentence } from '../../console/register.js';
 import { field, readForm } from '../../read-form.js';
 import { administrator, MOUNT } from './guard.js';
@@ -16,11 +17,9 @@ import { administrator, MOUNT } from './guard.js';
 const PATH = `${MOUNT}/crypto`;
 const TAB = 'crypto';
 
-interface Outcome {
+/** A form's outcome; its notice is composed here (key ids, counts), so given as text. */
+interface Outcome extends FormState {
   notice?: string;
-  /** The form the error belongs to, and the error. */
-  errors?: Record<string, string>;
-  status?: number;
   protectedValue?: string;
   failed?: readonly { path: string; property: string; code: string }[];
 }
@@ -44,9 +43,9 @@ export function cryptoRoutes(scope: FastifyInstance, holder: KeyringHolder) {
         status,
         loaded: { master: loaded.master.primary.id, hmac: loaded.hmac.primary.id },
         stale,
+        sharedWith: keyFilesSharedBy(holder.location.cryptoDir),
+        ...formOutcome(outcome, {}, 'That did not work: see the message in the form.'),
         notice: outcome.notice,
-        errors: outcome.errors ?? {},
-        error: outcome.errors ? 'That did not work: see the message under the form.' : undefined,
         protectedValue: outcome.protectedValue,
         failed: outcome.failed ?? [],
       },

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditSource } from '../../../audit/read.js';
 import type { CredentialThrottle } from '../../../auth/throttle.js';
 import type { TokenServices } from '../../../auth/tokens/handler.js';
 import type { KeyringHolder } from '../../../crypto/holder.js';
@@ -7,6 +8,7 @@ import type { RepositoryContext } from '../../../repository/context.js';
 import { registerConsole } from '../../console/register.js';
 import type { CsrfTokenIssuer } from '../../csrf.js';
 import { LOGOUT_PATH } from '../login.js';
+import { auditRoutes } from './audit.js';
 import { configurationRoutes } from './configuration.js';
 import { cryptoRoutes } from './crypto.js';
 import { MOUNT, SIGN_IN_PATH, signedIn } from './guard.js';
@@ -23,6 +25,8 @@ export interface SystemConsoleDeps {
   readonly health: readonly HealthCheck[];
   readonly csrf: CsrfTokenIssuer;
   readonly maxPathLength: number;
+  /** Where the instance's audit log is read (none: no Audit tab, in-process tests without one). */
+  readonly audit?: AuditSource | undefined;
 }
 
 /** The tabs, in order; administrators see all, other users the repository browser only. */
@@ -32,12 +36,13 @@ const TABS = [
   { id: 'health', label: 'Health', href: `${MOUNT}/health`, admin: true },
   { id: 'users', label: 'Users and groups', href: `${MOUNT}/users`, admin: true },
   { id: 'repository', label: 'Repository', href: `${MOUNT}/repository`, admin: false },
+  { id: 'audit', label: 'Audit', href: `${MOUNT}/audit`, admin: true },
 ] as const;
 
 /**
  * The instance's System Console at `/system/console`: sign-in, Configuration (the token
- * handler), Crypto, Health, Users and groups, and the repository browser. Pages are rendered on
- * the server; their forms carry the CSRF token as a hidden field.
+ * handler), Crypto, Health, Users and groups, the repository browser and the audit log. Pages
+ * are rendered on the server; their forms carry the CSRF token as a hidden field.
  */
 export async function systemConsole(app: FastifyInstance, deps: SystemConsoleDeps) {
   // No subject yet when a request was refused before authentication (a foreign origin).
@@ -61,11 +66,13 @@ export async function systemConsole(app: FastifyInstance, deps: SystemConsoleDep
           },
           user: user && { id: user.userId, admin: user.admin },
           nav: user
-            ? TABS.filter((t) => user.admin || !t.admin).map((t) => ({
-                href: t.href,
-                label: t.label,
-                current: t.id === current,
-              }))
+            ? TABS.filter((t) => (user.admin || !t.admin) && (t.id !== 'audit' || deps.audit)).map(
+                (t) => ({
+                  href: t.href,
+                  label: t.label,
+                  current: t.id === current,
+                }),
+              )
             : [],
           csrf: user ? deps.csrf.tokenFor(request) : undefined,
         };
@@ -85,6 +92,7 @@ export async function systemConsole(app: FastifyInstance, deps: SystemConsoleDep
       healthRoutes(scope, deps.health);
       usersRoutes(scope, deps.ctx);
       repositoryRoutes(scope, deps.ctx, deps.maxPathLength);
+      if (deps.audit) auditRoutes(scope, deps.audit);
     },
   );
 }

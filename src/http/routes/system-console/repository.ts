@@ -12,9 +12,10 @@ import {
 } from '../../../repository/path.js';
 import { postNode } from '../../../repository/post-node.js';
 import { PROPERTY_TYPES } from '../../../repository/properties.js';
-import { parseSlingPost } from '../../../repository/sling-post-form.js';
+import { checkPropertyName, parseSlingPost } from '../../../repository/sling-post-form.js';
 import type { Subject } from '../../../repository/subject.js';
 import { userPath } from '../../../repository/users/paths.js';
+import { type FormState, formOutcome } from '../../console/form-state.js';
 import { sentence } from '../../console/register.js';
 import { field, readForm } from '../../read-form.js';
 import { MOUNT, signedIn } from './guard.js';
@@ -46,13 +47,7 @@ export function repositoryRoutes(
     reply: FastifyReply,
     subject: Subject,
     path: string,
-    extra: {
-      status?: number;
-      errors?: Record<string, string>;
-      done?: string | undefined;
-      edit?: string | undefined;
-      values?: Record<string, string>;
-    } = {},
+    extra: FormState & { edit?: string | undefined; values?: Record<string, string> } = {},
   ) => {
     const node = await browseNode(ctx, subject, path);
     const editing = extra.edit
@@ -85,9 +80,7 @@ export function repositoryRoutes(
                 value: editing.values.join('\n'),
               }
             : {}),
-        errors: extra.errors ?? {},
-        notice: extra.done ? DONE[extra.done] : undefined,
-        error: extra.errors ? 'Nothing was changed: see the message under the form.' : undefined,
+        ...formOutcome(extra, DONE, 'Nothing was changed: see the message in the form.'),
         browseUrl,
       },
       TAB,
@@ -167,8 +160,22 @@ export function repositoryRoutes(
             const file = form.files.get('file');
             if (name === '')
               throw new LatchkeyError('invalid_property', 'enter a property name', 400);
+            checkPropertyName(name);
             const text = field(form, 'value') ?? '';
             const values = multiple ? text.split(/\r?\n/).filter((v) => v !== '') : [text];
+            if (type === 'Binary' && !file && text === '')
+              throw new LatchkeyError(
+                'invalid_property',
+                'choose a file for a Binary property (or type its text as the value)',
+                400,
+              );
+            // A Sling POST reads any word but "true" as false, as JCR does; a person typing
+            // "yes" or "maybe" here means something else, so only true and false are taken.
+            if (
+              type === 'Boolean' &&
+              values.some((v) => v.trim() !== '' && !/^(?:true|false)$/i.test(v.trim()))
+            )
+              throw new LatchkeyError('invalid_property', 'a Boolean is true or false', 400);
             // The same parser as a Sling POST: the same names, types and protections.
             const changes = parseSlingPost(
               type === 'Binary' && file
@@ -192,6 +199,8 @@ export function repositoryRoutes(
           }
           case 'deleteProperty': {
             const name = field(form, 'name') ?? '';
+            // The names a Sling POST may remove, no others: never a protected rep: property.
+            checkPropertyName(name);
             await postNode(ctx, subject, path, {
               set: new Map(),
               remove: new Set([name]),
@@ -201,6 +210,14 @@ export function repositoryRoutes(
           }
           case 'addNode': {
             const name = (field(form, 'name') ?? '').trim();
+            if (name === '')
+              throw new LatchkeyError('invalid_path', "enter the new node's name", 400);
+            if (name.length > 255)
+              throw new LatchkeyError(
+                'invalid_path',
+                `a node name has at most 255 characters, this one ${name.length}`,
+                400,
+              );
             if (!isValidName(name))
               throw new LatchkeyError(
                 'invalid_path',

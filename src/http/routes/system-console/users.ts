@@ -12,6 +12,7 @@ import {
 } from '../../../repository/users/list-authorizables.js';
 import { updateMembership } from '../../../repository/users/membership.js';
 import { endSessions } from '../../../repository/users/sessions.js';
+import { type FormState, formOutcome } from '../../console/form-state.js';
 import { sentence } from '../../console/register.js';
 import { field, readForm } from '../../read-form.js';
 import { administrator, MOUNT } from './guard.js';
@@ -41,12 +42,7 @@ export function usersRoutes(scope: FastifyInstance, ctx: RepositoryContext) {
     reply: FastifyReply,
     subject: Subject,
     q: string,
-    extra: {
-      status?: number;
-      errors?: Record<string, string>;
-      values?: Record<string, string>;
-      done?: string | undefined;
-    } = {},
+    extra: FormState & { values?: Record<string, string> } = {},
   ) => {
     const { items, more } = await listAuthorizables(ctx, subject, { query: q });
     return reply.code(extra.status ?? 200).page(
@@ -57,10 +53,8 @@ export function usersRoutes(scope: FastifyInstance, ctx: RepositoryContext) {
         items,
         more,
         groups: items.filter((a) => a.kind === 'group').map((a) => a.id),
-        errors: extra.errors ?? {},
         values: extra.values ?? {},
-        notice: extra.done ? DONE[extra.done] : undefined,
-        error: extra.errors ? 'Nothing was created: see the message under the form.' : undefined,
+        ...formOutcome(extra, DONE, 'Nothing was created: see the message in the form.'),
       },
       TAB,
     );
@@ -92,11 +86,19 @@ export function usersRoutes(scope: FastifyInstance, ctx: RepositoryContext) {
       }
     } catch (err) {
       if (!(err instanceof LatchkeyError) || err.status >= 500) throw err;
+      // Each mistake next to its field: the password's and the group's under theirs, the rest
+      // (the id, a taken id) under the id.
+      const at =
+        action === 'createGroup'
+          ? 'createGroup'
+          : err.code === 'invalid_password'
+            ? 'createUserPassword'
+            : err.code === 'invalid_group'
+              ? 'createUserGroup'
+              : 'createUser';
       return list(reply, subject, '', {
         status: err.status,
-        errors: {
-          [action === 'createGroup' ? 'createGroup' : 'createUser']: sentence(err.message),
-        },
+        errors: { [at]: sentence(err.message) },
         values: { [action === 'createGroup' ? 'groupId' : 'userId']: id },
       });
     }
@@ -110,7 +112,7 @@ export function usersRoutes(scope: FastifyInstance, ctx: RepositoryContext) {
     reply: FastifyReply,
     subject: Subject,
     id: string,
-    extra: { status?: number; errors?: Record<string, string>; done?: string | undefined } = {},
+    extra: FormState = {},
   ) => {
     const item = await readAuthorizable(ctx, subject, id);
     if (!item) throw new NotFoundError(`there is no user or group ${id.slice(0, 128)}`);
@@ -124,9 +126,7 @@ export function usersRoutes(scope: FastifyInstance, ctx: RepositoryContext) {
         groups: items
           .filter((a) => a.kind === 'group' && a.id !== item.id && !item.groups.includes(a.id))
           .map((a) => a.id),
-        errors: extra.errors ?? {},
-        notice: extra.done ? DONE[extra.done] : undefined,
-        error: extra.errors ? 'That did not work: see the message under the form.' : undefined,
+        ...formOutcome(extra, DONE, 'That did not work: see the message in the form.'),
       },
       TAB,
     );
