@@ -96,7 +96,10 @@ if (base) {
         const listeners = async () =>
           (
             await admin.query<{ pid: number }>(
-              "SELECT pid FROM pg_stat_activity WHERE application_name = 'latchkey-changes'",
+              'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+              // Other test files listen on the same database at the same time: this store's
+              // listener is the one named after its schema.
+              [`latchkey-changes ${fresh.schema}`.slice(0, 63)],
             )
           ).rows.map((r) => r.pid);
         const before = new Set(await listeners());

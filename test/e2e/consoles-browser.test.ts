@@ -244,7 +244,7 @@ describe.skipIf(!chromium)('System Console in Chromium', () => {
     await signIn(visitor, `${a.url}/system/console/audit`, 'visitor', 'visitor-pw');
     expect(new URL(visitor.url()).pathname).toBe('/system/console/audit');
     expect(await visitor.getByRole('alert').textContent()).toMatch(/requires an administrator/);
-  });
+  }, 90_000);
 
   it('offers the key properties of /etc/key for download to administrators only, and shows them to nobody else', async () => {
     const admin = await browser();

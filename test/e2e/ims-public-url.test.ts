@@ -89,5 +89,5 @@ describe("the deployment's one public URL", () => {
     } finally {
       await after.stop();
     }
-  });
+  }, 120_000);
 });

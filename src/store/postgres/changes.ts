@@ -85,7 +85,9 @@ export class PostgresChangeFeed {
   async #connect(): Promise<void> {
     const client = new pg.Client({
       ...this.#connection,
-      application_name: 'latchkey-changes',
+      // Named after the store's schema, so that an operator (or a test) tells the listeners of
+      // several stores in one database apart; PostgreSQL keeps the first 63 bytes.
+      application_name: `latchkey-changes ${this.#schema}`.slice(0, 63),
       keepAlive: true,
       connectionTimeoutMillis: 5000,
       query_timeout: 5000,
