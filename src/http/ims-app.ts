@@ -35,6 +35,8 @@ export interface ImsAppOptions {
   readonly signingKey: () => SigningKey;
   /** The keys the JWKS publishes (and validation accepts). */
   readonly signingKeys: () => readonly SigningKey[];
+  /** The published key a `kid` names (validation). */
+  readonly signingKeyOf: (kid: string) => SigningKey | undefined;
   readonly health: readonly HealthCheck[];
   /** The IMS's keys: the hmac key binds the Developer Console's CSRF tokens. */
   readonly keys: KeyringHolder;
@@ -86,9 +88,13 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
   // One throttle for every credential check of this IMS: administrators and clients.
   const throttle = new CredentialThrottle(config.throttle, Date.now, options.accounts);
   reportThrottleEvents(app, throttle);
+  // The issuer of every token this process signs and the one it accepts: the deployment's public
+  // URL (one source, ims/public-url.ts), known once this process listens and fixed from then on.
+  let issuer: string | undefined;
   const tokenIssuer: TokenIssuer = {
     get issuer() {
-      return publicUrl().issuer;
+      issuer ??= publicUrl().issuer;
+      return issuer;
     },
     as: config.ims.asClaim,
   };
@@ -98,7 +104,14 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     tokenIssuer,
     audiences: () => [publicUrl().url, ...config.ims.audiences],
   };
-  imsEndpoints(app, { store, exchange, signingKeys: options.signingKeys, publicUrl, throttle });
+  imsEndpoints(app, {
+    store,
+    exchange,
+    signingKeys: options.signingKeys,
+    signingKeyOf: options.signingKeyOf,
+    publicUrl,
+    throttle,
+  });
   imsDiscoveryRoutes(app, publicUrl);
   imsAdminRoutes(app, {
     store,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { signToken } from '../access-token/sign.js';
 import { audit } from '../audit/record.js';
-import { lowSCompactJws } from '../crypto/ecdsa-low-s.js';
 import type { SigningKey } from './signing-keys.js';
 
 export const ACCESS_TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
@@ -39,7 +38,8 @@ export async function signAccessToken(
 ): Promise<{ token: string; expiresAtMs: number; jti: string }> {
   const id = randomUUID();
   const expiresAtMs = nowMs + ACCESS_TOKEN_LIFETIME_MS;
-  const signed = await new SignJWT({
+  // node:crypto with the key imported once (access-token/sign.ts); ES256 in its low-s form.
+  const token = signToken(key, {
     id,
     type: 'access_token',
     client_id: subject.clientId,
@@ -49,15 +49,11 @@ export async function signAccessToken(
     expires_in: String(ACCESS_TOKEN_LIFETIME_MS),
     scope: subject.scope,
     env: subject.environment,
-  })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .setIssuer(issuer.issuer)
-    .setIssuedAt(Math.floor(nowMs / 1000))
-    .setExpirationTime(Math.floor(expiresAtMs / 1000))
-    .setJti(id)
-    .sign(key.privateKey);
-  // One text per token: the low-s signature of the two ES256 allows (see crypto/ecdsa-low-s.ts).
-  const token = key.alg === 'ES256' ? lowSCompactJws(signed) : signed;
+    iss: issuer.issuer,
+    iat: Math.floor(nowMs / 1000),
+    exp: Math.floor(expiresAtMs / 1000),
+    jti: id,
+  });
   await audit({
     type: 'token.issued',
     actor: subject.clientId,

@@ -1,9 +1,5 @@
 import type { Integration } from './model.js';
-
-/** An access token's check, as `checkAccessToken` (validate-token.ts) answers it. */
-export type TokenCheck =
-  | { valid: true; claims: Record<string, unknown> }
-  | { valid: false; reason: string };
+import type { TokenCheck } from './validate-token.js';
 
 /**
  * RFC 7662 token introspection for an authenticated integration: `{"active":true,…}` with the

@@ -4,8 +4,8 @@ import { announce, CHANGE } from '../farm/changes.js';
 import type { Store, StoreOps } from '../store/types.js';
 import { ACCESS_TOKEN_LIFETIME_MS } from './access-token.js';
 import { ImsError } from './errors.js';
-import type { TokenCheck } from './introspect.js';
 import { type Integration, NS } from './model.js';
+import type { TokenCheck } from './validate-token.js';
 
 /**
  * Revocations, kept in the IMS store until nothing they cover can still be valid:

@@ -4,6 +4,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
+import type { VerificationKey } from '../access-token/types.js';
 import { audit } from '../audit/record.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { protect } from '../crypto/protect.js';
@@ -30,6 +31,8 @@ export interface SigningKey {
   /** When it starts signing (ms). */
   readonly activeFrom: number;
   readonly privateKey: KeyObject;
+  /** What tokens it signed are verified with (access-token/verify.ts). */
+  readonly verification: VerificationKey;
   readonly publicJwk: Record<string, unknown>;
 }
 
@@ -41,12 +44,14 @@ function generate(alg: SigningAlgorithm): KeyObject {
 
 function toSigningKey(stored: StoredSigningKey, keyring: Keyring): SigningKey {
   const privateKey = createPrivateKey(unprotect(keyring, stored.privateKey));
-  const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+  const publicKey = createPublicKey(privateKey);
+  const jwk = publicKey.export({ format: 'jwk' });
   return {
     kid: stored.kid,
     alg: stored.alg,
     activeFrom: Date.parse(stored.activeFrom ?? stored.createdAt),
     privateKey,
+    verification: { kid: stored.kid, alg: stored.alg, key: publicKey },
     publicJwk: { ...jwk, kid: stored.kid, alg: stored.alg, use: 'sig' },
   };
 }
@@ -146,8 +151,26 @@ export class SigningKeyRing {
     this.#clock = clock;
   }
 
+  /** What current() and published() answer, computed when the keys or the time call for it. */
+  #view:
+    | {
+        readonly current: SigningKey;
+        readonly published: readonly SigningKey[];
+        readonly byKid: ReadonlyMap<string, SigningKey>;
+        /** When a key starts signing or retires next: the view is recomputed then. */
+        readonly until: number;
+      }
+    | undefined;
+
   async refresh(): Promise<void> {
-    this.#keys = await loadSigningKeys(this.#store, this.#keyring, this.#alg);
+    const keys = await loadSigningKeys(this.#store, this.#keyring, this.#alg);
+    // Keys already imported are kept (their KeyObjects, and the headers cached for them).
+    const previous = new Map(this.#keys.map((k) => [k.kid, k]));
+    this.#keys = keys.map((k) => {
+      const p = previous.get(k.kid);
+      return p && p.alg === k.alg && p.activeFrom === k.activeFrom ? p : k;
+    });
+    this.#view = undefined;
     this.#loadedAt = this.#clock();
   }
 
@@ -156,23 +179,46 @@ export class SigningKeyRing {
     if (this.#clock() - this.#loadedAt >= refreshMs) await this.refresh();
   }
 
-  current(): SigningKey {
-    const now = this.#clock();
-    const active = this.#keys
-      .filter((k) => k.alg === this.#alg && k.activeFrom <= now)
+  #viewAt(now: number) {
+    if (this.#view && now < this.#view.until) return this.#view;
+    const own = this.#keys.filter((k) => k.alg === this.#alg);
+    const active = own
+      .filter((k) => k.activeFrom <= now)
       .sort((a, b) => b.activeFrom - a.activeFrom);
-    const key = active[0] ?? this.#keys.find((k) => k.alg === this.#alg);
-    if (!key) throw new Error(`no ${this.#alg} signing key`);
-    return key;
-  }
-
-  published(): SigningKey[] {
-    const now = this.#clock();
-    return this.#keys.filter((k) => {
+    const current = active[0] ?? own[0];
+    if (!current) throw new Error(`no ${this.#alg} signing key`);
+    const retention = this.#maxTokenLifetimeMs + 60_000;
+    let until = Number.POSITIVE_INFINITY;
+    const published = this.#keys.filter((k) => {
       const successor = this.#keys
         .filter((n) => n.alg === k.alg && n.activeFrom > k.activeFrom && n.activeFrom <= now)
         .sort((a, b) => a.activeFrom - b.activeFrom)[0];
-      return !successor || now - successor.activeFrom <= this.#maxTokenLifetimeMs + 60_000;
+      if (successor && now - successor.activeFrom <= retention)
+        until = Math.min(until, successor.activeFrom + retention + 1);
+      return !successor || now - successor.activeFrom <= retention;
     });
+    for (const k of this.#keys) if (k.activeFrom > now) until = Math.min(until, k.activeFrom);
+    this.#view = {
+      current,
+      published,
+      byKid: new Map(published.map((k) => [k.kid, k])),
+      until,
+    };
+    return this.#view;
+  }
+
+  /** The key that signs now: the newest active one of the algorithm. */
+  current(): SigningKey {
+    return this.#viewAt(this.#clock()).current;
+  }
+
+  /** The keys of the JWKS (and that validation accepts). */
+  published(): readonly SigningKey[] {
+    return this.#viewAt(this.#clock()).published;
+  }
+
+  /** The published key `kid` names, if any. */
+  publishedKey(kid: string): SigningKey | undefined {
+    return this.#viewAt(this.#clock()).byKid.get(kid);
   }
 }

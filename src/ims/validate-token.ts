@@ -1,35 +1,40 @@
-import { verify } from 'node:crypto';
-import { accessClaimsProblem, decodeJwt } from '../auth/bearer/verify-access-token.js';
-import { isLowS } from '../crypto/ecdsa-low-s.js';
-import type { SigningKey } from './signing-keys.js';
+import type { VerificationKey, VerifyContext } from '../access-token/types.js';
+import { verifyAccessToken } from '../access-token/verify.js';
+
+/** An access token's check, as `/ims/validate_token`, introspection, revocation and profile see it. */
+export type TokenCheck =
+  | { valid: true; claims: Record<string, unknown> }
+  | { valid: false; reason: string };
 
 /**
- * Checks an access token this IMS issued: signature with the key its `kid` names (that key's
- * algorithm only), expiry and the claims instances require; `isRevoked` says whether it was revoked since.
+ * Checks an access token this IMS issued with the one verifier of access tokens
+ * (access-token/verify.ts: the key its `kid` names and that key's algorithm only, the claims
+ * instances require, `iss` this deployment's issuer); `isRevoked` says whether it was revoked since.
+ * The reasons are those `/ims/validate_token` has always answered for the common cases.
  */
 export function checkAccessToken(
   token: string | undefined,
-  keys: readonly SigningKey[],
-  now: number,
+  keyOf: (kid: string) => VerificationKey | undefined,
+  context: VerifyContext,
   isRevoked: (claims: Record<string, unknown>) => boolean,
-): { valid: true; claims: Record<string, unknown> } | { valid: false; reason: string } {
-  const decoded = token ? decodeJwt(token) : undefined;
-  if (!decoded) return { valid: false, reason: 'malformed token' };
-  const key = keys.find((k) => k.kid === decoded.kid);
-  if (!key || decoded.alg !== key.alg) return { valid: false, reason: 'unknown signing key' };
-  const ok = verify(
-    'sha256',
-    Buffer.from(decoded.signed),
-    key.alg === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey,
-    decoded.signature,
-  );
-  if (!ok || (key.alg === 'ES256' && !isLowS(decoded.signature)))
-    return { valid: false, reason: 'bad signature' };
-  const exp = decoded.payload['exp'];
-  if (typeof exp !== 'number' || exp * 1000 <= now) return { valid: false, reason: 'expired' };
-  // The instances' rules too: a token they would refuse is not valid here either.
-  const problem = accessClaimsProblem(decoded.payload, now);
-  if (problem) return { valid: false, reason: problem };
-  if (isRevoked(decoded.payload)) return { valid: false, reason: 'revoked' };
-  return { valid: true, claims: decoded.payload };
+): TokenCheck {
+  const r = verifyAccessToken(token, keyOf, context);
+  if (!r.ok) {
+    switch (r.failure) {
+      case 'malformed':
+        return { valid: false, reason: 'malformed token' };
+      case 'unknown_key':
+      case 'alg_mismatch':
+        return { valid: false, reason: 'unknown signing key' };
+      case 'bad_signature':
+        return { valid: false, reason: 'bad signature' };
+      case 'expired':
+        return { valid: false, reason: 'expired' };
+      default:
+        return { valid: false, reason: r.reason };
+    }
+  }
+  const claims = r.payload as Record<string, unknown>;
+  if (isRevoked(claims)) return { valid: false, reason: 'revoked' };
+  return { valid: true, claims };
 }

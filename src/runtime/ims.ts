@@ -103,6 +103,7 @@ export async function startIms(
       },
       signingKey: () => signing.current(),
       signingKeys: () => signing.published(),
+      signingKeyOf: (kid) => signing.publishedKey(kid),
       health: [storeCheck(store), cryptoCheck(keys)],
       keys,
       audit: auditLog,

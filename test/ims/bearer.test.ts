@@ -47,9 +47,10 @@ async function imsSigned(claims: Record<string, unknown>, header: Record<string,
     client_id: 'cm-p1-e1-integration',
     user_id: techAccount,
     env: 'p1-e1',
+    iss: ims.publicUrl.issuer,
     ...claims,
   })
-    .setProtectedHeader({ alg: 'ES256', kid: key!.kid, ...header })
+    .setProtectedHeader({ alg: 'ES256', kid: key!.kid, typ: 'JWT', ...header })
     .setIssuedAt(now)
     .setExpirationTime(typeof claims['exp'] === 'number' ? (claims['exp'] as number) : now + 3600)
     .setJti(randomUUID())
@@ -147,6 +148,22 @@ describe('Authorization: Bearer on an instance', () => {
         'access token signed with a key the IMS does not publish (nope)',
       ],
       ['not an access token', await imsSigned({ type: 'id_token' }), 'not an access token'],
+      ['not typed JWT', await imsSigned({}, { typ: 'at+jwt' }), 'not an access token'],
+      [
+        'another issuer',
+        await imsSigned({ iss: 'https://ims.example/ims' }),
+        `access token is not issued by ${ims.publicUrl.issuer}`,
+      ],
+      [
+        'no issuer',
+        await imsSigned({ iss: undefined }),
+        `access token is not issued by ${ims.publicUrl.issuer}`,
+      ],
+      [
+        'not valid yet',
+        await imsSigned({ nbf: Math.floor(Date.now() / 1000) + 3600 }),
+        'access token not valid yet (nbf)',
+      ],
       ['garbage', 'a.b.c', 'malformed access token'],
       ['tampered', `${token.slice(0, -4)}AAAA`, 'access token signature is invalid'],
     ];

@@ -106,11 +106,17 @@ describe('validate, profile, discovery', () => {
   it('holds a token to the instances’ claim rules: type access_token, client and user strings', async () => {
     const [key] = await loadSigningKeys(ims.store, ims.keys.keyring, 'ES256');
     const now = Math.floor(Date.now() / 1000);
-    const good = { type: 'access_token', client_id: 'c', user_id: 'u', exp: now + 600 };
+    const good = {
+      type: 'access_token',
+      client_id: 'c',
+      user_id: 'u',
+      exp: now + 600,
+      iss: ims.publicUrl.issuer,
+    };
     const signed = async (claims: Record<string, unknown>) =>
       lowSCompactJws(
         await new SignJWT(claims)
-          .setProtectedHeader({ alg: 'ES256', kid: key!.kid })
+          .setProtectedHeader({ alg: 'ES256', kid: key!.kid, typ: 'JWT' })
           .sign(key!.privateKey),
       );
     const check = async (claims: Record<string, unknown>) =>
@@ -118,7 +124,7 @@ describe('validate, profile, discovery', () => {
     expect(await check(good)).toMatchObject({ valid: true });
     // A header member marked critical is refused (RFC 7515 4.1.11): the IMS never writes one.
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-    const input = `${b64({ alg: 'ES256', kid: key!.kid, crit: ['x-lk'], 'x-lk': 1 })}.${b64(good)}`;
+    const input = `${b64({ alg: 'ES256', kid: key!.kid, typ: 'JWT', crit: ['x-lk'], 'x-lk': 1 })}.${b64(good)}`;
     const crit = lowSCompactJws(
       `${input}.${sign('sha256', Buffer.from(input), { key: key!.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`,
     );
@@ -130,6 +136,9 @@ describe('validate, profile, discovery', () => {
       { ...good, type: undefined },
       { ...good, client_id: 42 },
       { ...good, user_id: ['admin'] },
+      { ...good, iss: 'https://ims.example/ims' },
+      { ...good, iss: undefined },
+      { ...good, nbf: now + 3600 },
     ]) {
       expect(await check(bad)).toMatchObject({ valid: false });
     }

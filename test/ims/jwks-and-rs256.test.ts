@@ -57,7 +57,7 @@ describe('JWKS cache', () => {
     const server = (await import('node:http')).createServer((_req, res) => {
       calls++;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [] }));
+      res.end(JSON.stringify({ keys: [], issuer: 'http://127.0.0.1/ims' }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;

@@ -1,3 +1,6 @@
+import { decodeToken } from '../../access-token/decode.js';
+import type { AccessClaims } from '../../access-token/types.js';
+import { verifyAccessToken } from '../../access-token/verify.js';
 import { LatchkeyError } from '../../errors.js';
 import {
   DEV_CONSOLE_CLIENT_PREFIX,
@@ -13,7 +16,6 @@ import { type ImsFailureKind, ImsUnreachableError } from './ims-connection.js';
 import type { JwksCache } from './jwks-cache.js';
 import type { RevocationPoller } from './revocations.js';
 import { ensureServiceUser, TECHNICAL_ACCOUNTS_GROUP } from './service-user.js';
-import { type AccessClaims, decodeJwt, verifyAccessToken } from './verify-access-token.js';
 
 export interface BearerServices {
   readonly ctx: RepositoryContext;
@@ -86,7 +88,7 @@ export function bearerHandler(services: BearerServices): AuthHandler {
     if (!claims || claims.expiresAt <= now) {
       if (!services.jwks)
         throw refused('this instance accepts no bearer tokens (it has no IMS configured)');
-      const decoded = decodeJwt(token);
+      const decoded = decodeToken(token);
       if (!decoded) throw refused('malformed access token');
       const key = await services.jwks.get(decoded.kid).catch((err: unknown) => {
         throw err instanceof ImsUnreachableError ? imsUnavailable(err, services.jwks!) : err;
@@ -100,7 +102,12 @@ export function bearerHandler(services: BearerServices): AuthHandler {
           `access token signed with a key the IMS does not publish (${decoded.kid.slice(0, 40)})`,
         );
       }
-      const r = verifyAccessToken(decoded, key, now);
+      // The one verifier of access tokens (access-token/verify.ts), with the issuer the IMS's
+      // JWKS names (known whenever a key is).
+      const r = verifyAccessToken(decoded, () => key, {
+        issuer: services.jwks.issuer ?? '',
+        now,
+      });
       if (!r.ok) throw refused(r.reason);
       claims = r.claims;
       if (verified.size >= 50_000) verified.clear();

@@ -1,11 +1,8 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import type { VerificationKey } from '../../access-token/types.js';
 import { classify, type ImsConnection, ImsUnreachableError } from './ims-connection.js';
 
-export interface VerificationKey {
-  readonly kid: string;
-  readonly alg: 'ES256' | 'RS256';
-  readonly key: KeyObject;
-}
+export type { VerificationKey };
 
 /**
  * The IMS's public keys (`GET <ims>/ims/keys`), imported once as KeyObjects: a token signed with
@@ -13,13 +10,15 @@ export interface VerificationKey {
  * refetch (a new key is published before it signs), at most once per `minRefetchMs`, so that
  * forged kids cannot make the instance hammer the IMS. When the IMS cannot be reached, an unknown
  * `kid` is an {@link ImsUnreachableError} (the caller answers 503), not an unknown key; the next
- * attempt is allowed after `retryAfterFailureMs`.
+ * attempt is allowed after `retryAfterFailureMs`. The JWKS also names the issuer its keys sign
+ * for (the deployment's public URL plus `/ims`): tokens naming another are refused.
  */
 export class JwksCache {
   readonly #conn: ImsConnection;
   readonly #minRefetchMs: number;
   readonly #retryAfterFailureMs: number;
   #keys = new Map<string, VerificationKey>();
+  #issuer: string | undefined;
   #fetchedAt = Number.NEGATIVE_INFINITY;
   #failure: ImsUnreachableError | undefined;
   #pending: Promise<void> | undefined;
@@ -33,6 +32,11 @@ export class JwksCache {
   /** How many keys are known (health). */
   get size(): number {
     return this.#keys.size;
+  }
+
+  /** The issuer the IMS's keys sign for, once its keys were read. */
+  get issuer(): string | undefined {
+    return this.#issuer;
   }
 
   /** When the keys were last asked for (ms since the epoch; -Infinity: never). */
@@ -71,17 +75,17 @@ export class JwksCache {
 
   async #fetch(): Promise<void> {
     this.#fetchedAt = Date.now();
-    let body: { keys?: Record<string, unknown>[] };
+    let body: { keys?: Record<string, unknown>[]; issuer?: unknown };
     try {
       body = (await this.#conn.getJson('/ims/keys')) as typeof body;
     } catch (err) {
       this.#failure = classify(err, `${this.#conn.url}/ims/keys`, 0);
       return;
     }
-    if (!body || !Array.isArray(body.keys)) {
+    if (!body || !Array.isArray(body.keys) || typeof body.issuer !== 'string') {
       this.#failure = new ImsUnreachableError(
         'bad_response',
-        `${this.#conn.url}/ims/keys: not a JWKS`,
+        `${this.#conn.url}/ims/keys: not a JWKS naming its issuer`,
       );
       return;
     }
@@ -98,5 +102,6 @@ export class JwksCache {
       }
     }
     this.#keys = next;
+    this.#issuer = body.issuer;
   }
 }

@@ -28,6 +28,8 @@ export interface ImsEndpointDeps {
   readonly store: Store;
   readonly exchange: ExchangeDeps;
   readonly signingKeys: () => readonly SigningKey[];
+  /** The published key a `kid` names. */
+  readonly signingKeyOf: (kid: string) => SigningKey | undefined;
   /** The deployment's public URL: one for every IMS process sharing the store. */
   readonly publicUrl: () => PublicUrl;
   /** Throttles client authentication failures per client id and address. */
@@ -50,8 +52,11 @@ function bearerToken(request: FastifyRequest): string | undefined {
 
 async function currentCheck(deps: ImsEndpointDeps, token: string | undefined) {
   const revocations = await readRevocations(deps.store);
-  return checkAccessToken(token, deps.signingKeys(), Date.now(), (claims) =>
-    isRevokedBy(revocations, claims),
+  return checkAccessToken(
+    token,
+    (kid) => deps.signingKeyOf(kid)?.verification,
+    { issuer: deps.exchange.tokenIssuer.issuer, now: Date.now() },
+    (claims) => isRevokedBy(revocations, claims),
   );
 }
 
@@ -174,6 +179,8 @@ export function imsEndpoints(app: FastifyInstance, deps: ImsEndpointDeps) {
 
   app.get('/ims/keys', { schema: imsSchemas.keys }, async () => ({
     keys: deps.signingKeys().map((k) => k.publicJwk),
+    // RFC 7517 section 5 allows further members: instances learn the issuer with the keys.
+    issuer: deps.exchange.tokenIssuer.issuer,
   }));
 
   app.post('/ims/validate_token/v1', { schema: imsSchemas.validate }, async (request) => {

@@ -75,9 +75,12 @@ export const imsSchemas = {
     tags: ['keys'],
     response: {
       200: object(
-        'a JSON Web Key Set',
-        { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } },
-        { required: ['keys'] },
+        'a JSON Web Key Set, with the issuer its keys sign for (RFC 7517 section 5 allows further members): instances check a token’s iss against it',
+        {
+          keys: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          issuer: text('the deployment’s issuer, as the discovery document names it'),
+        },
+        { required: ['keys', 'issuer'] },
       ),
     },
   },
