@@ -15,6 +15,8 @@ export const CHANGE = {
   revocation: 'revocation',
   /** The master/hmac keys were rotated, imported or moved. */
   keys: 'keys',
+  /** An IMS integration was revoked or its certificates changed: key = the client id. */
+  integration: 'ims-integration',
   /** The IMS's access-token signing keys (a rotation). */
   signingKeys: 'ims-signing-keys',
 } as const;

@@ -7,9 +7,11 @@ import type { KeyringHolder } from '../crypto/holder.js';
 import type { HealthCheck } from '../health/registry.js';
 import type { TokenIssuer } from '../ims/access-token.js';
 import { authenticateImsAdmin } from '../ims/administrators.js';
+import { ClientCache } from '../ims/client-cache.js';
 import type { ExchangeDeps } from '../ims/exchange-jwt.js';
 import type { PublicUrl } from '../ims/public-url.js';
 import type { SigningKey } from '../ims/signing-keys.js';
+import { watchCache } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './create-app.js';
 import { csrfProtection } from './csrf.js';
@@ -98,8 +100,13 @@ export async function buildImsApp(options: ImsAppOptions): Promise<FastifyInstan
     },
     as: config.ims.asClaim,
   };
+  // Authenticated clients, kept until a change event (or 30 s) says otherwise.
+  const clients = new ClientCache(store);
+  watchCache('ims-clients', clients.stats);
+  app.addHook('onClose', async () => clients.close());
   const exchange: ExchangeDeps = {
     store,
+    clients,
     signingKey: options.signingKey,
     tokenIssuer,
     audiences: () => [publicUrl().url, ...config.ims.audiences],

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { audit } from '../audit/record.js';
+import { announce, CHANGE } from '../farm/changes.js';
 import type { Store } from '../store/types.js';
 import { certificateFingerprint, parseFingerprint } from './certificate-fingerprint.js';
 import { ImsError } from './errors.js';
@@ -40,6 +41,9 @@ export async function addCertificate(
     await tx.putRecord(NS.integration, clientId, { ...integration, certificates } as never);
     return certificates.length;
   });
+  // IMS processes drop the client they cached: this one before this returns, the others when the
+  // event arrives (client-cache.ts).
+  await announce(store, CHANGE.integration, clientId);
   const fingerprint = certificateFingerprint(cert);
   await audit({
     type: 'certificate.added',
@@ -74,6 +78,9 @@ export async function removeCertificate(
     await tx.putRecord(NS.integration, clientId, { ...integration, certificates } as never);
     return certificates.length;
   });
+  // JWTs signed with the removed key are refused here at once, on other IMS processes when the
+  // event arrives (client-cache.ts).
+  await announce(store, CHANGE.integration, clientId);
   await audit({
     type: 'certificate.removed',
     target: clientId,

@@ -1,5 +1,6 @@
 import type { StoreOps } from '../store/types.js';
 import { ACCESS_TOKEN_LIFETIME_MS, signAccessToken, type TokenIssuer } from './access-token.js';
+import type { ClientCache } from './client-cache.js';
 import { ImsError } from './errors.js';
 import { type Integration, NS } from './model.js';
 import type { SigningKey } from './signing-keys.js';
@@ -7,9 +8,11 @@ import { SKEW_S, verifyIntegrationJwt } from './verify-integration-jwt.js';
 
 export interface ExchangeDeps {
   readonly store: StoreOps;
+  /** Authenticated clients kept until they change (client-cache.ts). */
+  readonly clients?: ClientCache | undefined;
   /** The key that signs new access tokens. */
   readonly signingKey: () => SigningKey;
-  /** The deployment's issuer and `as` claim (read on each use: see runtime/ims.ts). */
+  /** The deployment's issuer and `as` claim (fixed once the process knows its public URL). */
   readonly tokenIssuer: TokenIssuer;
   /**
    * The IMS URLs an exchange JWT may name: its `aud` must be one of them plus `/c/<client_id>`,
@@ -39,7 +42,7 @@ export async function verifyExchangeJwt(
   field = 'jwt_token',
 ): Promise<string[]> {
   if (!jwt) throw new ImsError('invalid_token', `${field} parameter is missing`);
-  const claims = await verifyIntegrationJwt(jwt, integration, {
+  const claims = verifyIntegrationJwt(jwt, integration, {
     code: 'invalid_token',
     what: 'the JWT',
     requiredClaims: ['exp', 'iss', 'sub', 'aud'],

@@ -80,6 +80,9 @@ export async function revokeIntegration(
       expiresAt: now + ACCESS_TOKEN_LIFETIME_MS + SKEW_MS,
     });
   });
+  // IMS processes drop the client they cached (this one before this returns), then instances
+  // learn the revocation.
+  await announce(store, CHANGE.integration, clientId);
   await announce(store, CHANGE.revocation, `client:${clientId}`);
   await audit({ type: 'credentials.revoked', target: clientId });
 }
