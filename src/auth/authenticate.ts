@@ -2,8 +2,10 @@ import { UnauthorizedError } from '../errors.js';
 import type { RepositoryContext } from '../repository/context.js';
 import { ANONYMOUS, type Subject } from '../repository/subject.js';
 import { authenticatePassword } from '../repository/users/authenticate-password.js';
+import { peekSubject, subjectFor } from '../repository/users/subject-for.js';
 import { parseBasic } from './basic.js';
 import { type CredentialThrottle, throttledCheck } from './throttle.js';
+import type { VerifiedPasswords } from './verified-passwords.js';
 
 /** What an authentication handler sees of a request. */
 export interface Credentials {
@@ -36,18 +38,44 @@ export type AuthHandler = (
 /**
  * HTTP Basic against repository users (as `curl -u admin:…` against AEM), throttled like the
  * login form: every Basic request is a password guess an attacker gets for free otherwise.
+ * Credentials verified a moment ago (`verified`) are accepted again without the password hash;
+ * anything else (a wrong password, an unknown user) takes the full check, which costs the same
+ * for known and unknown users.
  */
-export function basicHandler(ctx: RepositoryContext, throttle: CredentialThrottle): AuthHandler {
+export function basicHandler(
+  ctx: RepositoryContext,
+  throttle: CredentialThrottle,
+  verified?: VerifiedPasswords,
+): AuthHandler {
   return ({ authorization, remoteAddress }) => {
     const basic = parseBasic(authorization);
     if (!basic) return undefined; // synchronously: most requests carry no Basic credentials
-    return throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>
-      authenticatePassword(ctx, basic.user, basic.password),
-    ).then((subject) => {
-      if (!subject) throw new UnauthorizedError('invalid user name or password');
-      return { subject, byHeader: true };
-    });
+    const key = verified?.keyOf(basic.user, basic.password);
+    if (verified && key && verified.has(key)) {
+      const subject = peekSubject(ctx, basic.user);
+      if (subject) return { subject, byHeader: true };
+      return subjectFor(ctx, basic.user).then((s) => ({ subject: s, byHeader: true }));
+    }
+    const check = () =>
+      throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>
+        authenticatePassword(ctx, basic.user, basic.password),
+      );
+    if (!verified || !key) return check().then(accepted);
+    return verified
+      .once(key, async () => {
+        // Taken before the user is read: a change committed meanwhile keeps this out.
+        const ticket = verified.ticket();
+        const subject = await check();
+        if (subject) verified.remember(key, ticket);
+        return subject;
+      })
+      .then(accepted);
   };
+}
+
+function accepted(subject: Subject | undefined): Authenticated {
+  if (!subject) throw new UnauthorizedError('invalid user name or password');
+  return { subject, byHeader: true };
 }
 
 /**

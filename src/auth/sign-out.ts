@@ -17,8 +17,8 @@ export async function signOut(
   address: string,
 ): Promise<string> {
   if (token) {
-    const r = await verifyStateful(tokens.ctx, token, Date.now(), address);
-    if (r.ok) await revokeStateful(tokens.ctx, token);
+    const r = await verifyStateful(tokens.ctx, token, Date.now(), address, tokens.statefulTokens);
+    if (r.ok) await revokeStateful(tokens.ctx, token, tokens.statefulTokens);
   }
   if (!subject.anonymous && token) {
     await audit({

@@ -122,6 +122,12 @@ export const OPTIONS = {
     env: 'LATCHKEY_SECURITY_MAX_QUEUED_HASHES',
     doc: 'Most password checks waiting for a hashing slot; beyond it a check is refused at once with 503 and Retry-After: 1.',
   },
+  'security.basicCacheMs': {
+    kind: { type: 'int', min: 0, max: 60_000 },
+    default: 5000,
+    env: 'LATCHKEY_SECURITY_BASIC_CACHE_MS',
+    doc: 'How long HTTP Basic credentials that were verified are accepted again without a password hash (scrypt), in memory only and keyed by an HMAC under a per-process random key, never by the password. A password change, disable or delete drops them at once on this instance and within a second on others sharing the store (this delay if a change event is lost). 0 hashes on every request.',
+  },
   'metrics.allowFrom': {
     kind: { type: 'string' },
     default: undefined,

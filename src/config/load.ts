@@ -23,6 +23,8 @@ export interface Config {
     readonly passwordHashCost: number;
     readonly maxConcurrentHashes: number;
     readonly maxQueuedHashes: number;
+    /** How long verified Basic credentials are accepted again without a hash (0: never). */
+    readonly basicCacheMs: number;
     /** Origins besides the server's own that may send writes (`https://host[:port]`). */
     readonly allowedOrigins: readonly string[];
     /**
@@ -188,6 +190,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       passwordHashCost: values.get('security.passwordHashCost') as number,
       maxConcurrentHashes: values.get('security.maxConcurrentHashes') as number,
       maxQueuedHashes: values.get('security.maxQueuedHashes') as number,
+      basicCacheMs: values.get('security.basicCacheMs') as number,
       allowedOrigins: parseOrigins(
         values.get('security.allowedOrigins') as string | undefined,
         'security.allowedOrigins',

@@ -9,6 +9,8 @@ import type { ChangeEvent, Store } from '../store/types.js';
 export const CHANGE = {
   /** Users, groups, memberships, ACLs, sessions ended: key = the user, group or node path. */
   access: 'access',
+  /** A stateful login token removed (logout, retired beyond `tokens.maxPerUser`): key = the user. */
+  loginTokens: 'login-tokens',
   /** The token handler's configuration (PID `…TokenAuthenticationHandler`). */
   tokenSettings: 'token-settings',
   /** An IMS revocation: key = `jti:…`, `client:…` or `user:…`. */

@@ -73,7 +73,7 @@ export function watchCache(name: string, stats: CacheStats): void {
 
 export const cacheLookups = new Counter({
   name: 'latchkey_cache_lookups_total',
-  help: 'Cache lookups, by cache (access, user-status, token-settings, bearer) and result (hit, miss): hit rate = hit / (hit + miss)',
+  help: 'Cache lookups, by cache (access, user-status, token-settings, stateful-tokens, basic-credentials, bearer) and result (hit, miss): hit rate = hit / (hit + miss)',
   labelNames: ['cache', 'result'] as const,
   registers: [registry],
   collect() {

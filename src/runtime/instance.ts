@@ -11,6 +11,8 @@ import { RevocationPoller } from '../auth/bearer/revocations.js';
 import { CredentialThrottle } from '../auth/throttle.js';
 import { type TokenServices, tokenHandler } from '../auth/tokens/handler.js';
 import { TokenSettingsCache } from '../auth/tokens/settings.js';
+import { VerifiedPasswords } from '../auth/verified-passwords.js';
+import { TtlCache } from '../cache/ttl-cache.js';
 import type { Config } from '../config/load.js';
 import { KeyringHolder } from '../crypto/holder.js';
 import { cryptoDirOf, loadKeyring } from '../crypto/load-keyring.js';
@@ -101,6 +103,11 @@ export async function startInstance(
       keys,
       settings: new TokenSettingsCache(store, config.repository.aclCacheMs),
       users: new UserStatusCache(ctx, config.tokens.userCacheMs),
+      statefulTokens: new TtlCache({
+        ttlMs: config.tokens.userCacheMs,
+        max: 100_000,
+        scope: () => ctx.access.generation,
+      }),
       maxPerUser: config.tokens.maxPerUser,
       secure: config.tls !== undefined || config.tokens.secureCookie,
       bindAddress: config.tokens.bindAddress,
@@ -108,12 +115,15 @@ export async function startInstance(
     watchCache('access', ctx.access.stats);
     watchCache('user-status', tokens.users.stats);
     watchCache('token-settings', tokens.settings.stats);
+    watchCache('stateful-tokens', tokens.statefulTokens.stats);
+    const verifiedPasswords = new VerifiedPasswords(ctx, config.security.basicCacheMs);
+    watchCache('basic-credentials', verifiedPasswords.stats);
     const throttle = new CredentialThrottle(config.throttle, Date.now, options.accounts);
     app = await buildInstanceApp({
       config,
       ctx,
       auth: [
-        basicHandler(ctx, throttle),
+        basicHandler(ctx, throttle, verifiedPasswords),
         bearerHandler({
           ctx,
           jwks,
@@ -143,6 +153,7 @@ export async function startInstance(
       store,
       {
         [CHANGE.access]: () => ctx.access.drop(),
+        [CHANGE.loginTokens]: () => tokens.statefulTokens.clear(),
         [CHANGE.tokenSettings]: () => tokens.settings.drop(),
         [CHANGE.revocation]: () => void revocations?.pollSoon(),
         [CHANGE.keys]: () => {

@@ -1,4 +1,5 @@
 import { audit } from '../../audit/record.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
 import type { KeyringHolder } from '../../crypto/holder.js';
 import { LatchkeyError } from '../../errors.js';
 import { tokenValidations } from '../../metrics/registry.js';
@@ -10,13 +11,22 @@ import type { AuthHandler } from '../authenticate.js';
 import { clearedTokenCookie, readCookie, TOKEN_COOKIE, tokenCookie } from './cookie.js';
 import { ENCAPSULATED_PREFIX, issueEncapsulated, verifyEncapsulated } from './encapsulated.js';
 import type { TokenSettings, TokenSettingsCache } from './settings.js';
-import { extendStateful, issueStateful, STATEFUL_PREFIX, verifyStateful } from './stateful.js';
+import {
+  extendStateful,
+  issueStateful,
+  peekStateful,
+  STATEFUL_PREFIX,
+  type StatefulTokenCache,
+  verifyStateful,
+} from './stateful.js';
 
 export interface TokenServices {
   readonly ctx: RepositoryContext;
   readonly keys: KeyringHolder;
   readonly settings: TokenSettingsCache;
   readonly users: UserStatusCache;
+  /** Stateful token nodes read from the store (see {@link StatefulTokenCache}). */
+  readonly statefulTokens: StatefulTokenCache;
   readonly maxPerUser: number;
   /** Secure cookies (HTTPS, or configured). */
   readonly secure: boolean;
@@ -49,12 +59,17 @@ export async function issueToken(
 ): Promise<string> {
   const value = settings.encapsulated
     ? issueEncapsulated(services.keys.keyring, userId, now, settings.expirationMs)
-    : await issueStateful(services.ctx, userId, {
-        now,
-        lifetimeMs: settings.expirationMs,
-        maxPerUser: services.maxPerUser,
-        ...(address ? { boundAddress: address } : {}),
-      });
+    : await issueStateful(
+        services.ctx,
+        userId,
+        {
+          now,
+          lifetimeMs: settings.expirationMs,
+          maxPerUser: services.maxPerUser,
+          ...(address ? { boundAddress: address } : {}),
+        },
+        services.statefulTokens,
+      );
   await audit({
     type: 'token.issued',
     actor: userId,
@@ -69,29 +84,23 @@ export async function issueToken(
   return tokenCookie(value, { sameSite: settings.sameSite, secure: services.secure });
 }
 
+interface VerifiedClaims {
+  readonly userId: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
 /**
  * Encapsulated tokens already verified, until they expire. An entry is only good for the keyring
  * it was verified with: any key reload (rotation, import, refresh) starts afresh, so a removed key
  * stops its tokens at once. Users are checked on every request all the same.
  */
-class VerifiedTokens {
-  #keyring: unknown;
-  readonly #entries = new Map<string, { userId: string; issuedAt: number; expiresAt: number }>();
-
-  get(keyring: unknown, token: string, now: number) {
-    if (keyring !== this.#keyring) {
-      this.#entries.clear();
-      this.#keyring = keyring;
-      return undefined;
-    }
-    const hit = this.#entries.get(token);
-    return hit && hit.expiresAt > now ? hit : undefined;
-  }
-
-  set(token: string, claims: { userId: string; issuedAt: number; expiresAt: number }) {
-    if (this.#entries.size >= 50_000) this.#entries.clear(); // bounded memory
-    this.#entries.set(token, claims);
-  }
+function verifiedTokens(keys: KeyringHolder): TtlCache<string, VerifiedClaims> {
+  return new TtlCache({
+    ttlMs: Number.POSITIVE_INFINITY, // each entry lives until its token expires
+    max: 50_000,
+    scope: () => keys.keyring,
+  });
 }
 
 /**
@@ -100,18 +109,26 @@ class VerifiedTokens {
  * stateful mode slides its expiry; otherwise a new token of the configured kind is issued).
  */
 export function tokenHandler(services: TokenServices): AuthHandler {
-  const verified = new VerifiedTokens();
+  const verified = verifiedTokens(services.keys);
+
+  /** A known token: an encapsulated one verified before, a stateful one whose node is cached. */
+  const known = (token: string, now: number, address: string): VerifiedClaims | undefined => {
+    if (token.startsWith(ENCAPSULATED_PREFIX)) {
+      const hit = verified.get(token);
+      return hit && hit.expiresAt > now ? hit : undefined;
+    }
+    const r = peekStateful(services.statefulTokens, token, now, address);
+    return r?.ok ? r : undefined;
+  };
 
   /**
-   * The common case without a single await: a known encapsulated token, a known active user,
-   * fresh settings and access data, and no renewal due. Anything else takes the full path.
+   * The common case without a single await: a known token, a known active user, fresh settings
+   * and access data, and no renewal due. Anything else takes the full path.
    */
-  const fast = (token: string, now: number) => {
-    if (!token.startsWith(ENCAPSULATED_PREFIX)) return undefined;
+  const fast = (token: string, now: number, address: string) => {
     const settings = services.settings.peek();
-    const hit = verified.get(services.keys.keyring, token, now);
-    if (!settings || !hit || now - hit.issuedAt >= (hit.expiresAt - hit.issuedAt) / 2)
-      return undefined;
+    const hit = settings && known(token, now, address);
+    if (!hit || now - hit.issuedAt >= (hit.expiresAt - hit.issuedAt) / 2) return undefined;
     const state = services.users.peek(hit.userId, now);
     if (!state || sessionRefusal(hit.userId, state, hit.issuedAt) !== undefined) return undefined;
     const subject = peekSubject(services.ctx, hit.userId);
@@ -131,18 +148,24 @@ export function tokenHandler(services: TokenServices): AuthHandler {
     let expiresAt: number;
     let statefulPath: string | undefined;
     if (token.startsWith(ENCAPSULATED_PREFIX)) {
-      const keyring = services.keys.keyring;
-      const hit = verified.get(keyring, token, now);
-      if (hit) {
+      const hit = verified.get(token);
+      if (hit && hit.expiresAt > now) {
         ({ userId, issuedAt, expiresAt } = hit);
       } else {
-        const r = verifyEncapsulated(keyring, token, now);
+        const ticket = verified.ticket();
+        const r = verifyEncapsulated(services.keys.keyring, token, now);
         if (!r.ok) return refuse(r.reason);
         ({ userId, issuedAt, expiresAt } = r.claims);
-        verified.set(token, r.claims);
+        verified.set(token, r.claims, ticket, expiresAt - now);
       }
     } else if (token.startsWith(STATEFUL_PREFIX)) {
-      const r = await verifyStateful(services.ctx, token, now, remoteAddress);
+      const r = await verifyStateful(
+        services.ctx,
+        token,
+        now,
+        remoteAddress,
+        services.statefulTokens,
+      );
       if (!r.ok) return refuse(r.reason);
       ({ userId, issuedAt, expiresAt } = r);
       statefulPath = r.path;
@@ -154,7 +177,13 @@ export function tokenHandler(services: TokenServices): AuthHandler {
     const subject: Subject = await subjectFor(services.ctx, userId);
     if (now - issuedAt < (expiresAt - issuedAt) / 2) return { subject };
     if (statefulPath && !settings.encapsulated) {
-      await extendStateful(services.ctx, statefulPath, now, settings.expirationMs);
+      await extendStateful(
+        services.ctx,
+        statefulPath,
+        now,
+        settings.expirationMs,
+        services.statefulTokens,
+      );
       return { subject };
     }
     return {
@@ -168,7 +197,7 @@ export function tokenHandler(services: TokenServices): AuthHandler {
     if (!token) return undefined;
     const now = Date.now();
     const kind = token.startsWith(ENCAPSULATED_PREFIX) ? 'encapsulated' : 'stateful';
-    const quick = fast(token, now);
+    const quick = fast(token, now, remoteAddress);
     if (quick) {
       tokenValidations.inc({ kind, outcome: 'valid' });
       return quick;

@@ -1,3 +1,4 @@
+import { TtlCache } from '../../cache/ttl-cache.js';
 import type { RepositoryContext } from '../context.js';
 import { readString } from '../properties.js';
 import { findUser } from './paths.js';
@@ -33,44 +34,39 @@ export function sessionRefusal(
 /**
  * Whether a user exists and is enabled, and since when its sessions count, cached for `ttlMs`
  * so that token validation usually reads nothing from the store. Any user, group or ACL change
- * made through this instance clears it at once; a change made elsewhere applies within `ttlMs`.
+ * made through this instance clears it at once (the access cache's generation); a change made
+ * by another process sharing the store clears it when its change event arrives (within a
+ * second), and `ttlMs` bounds staleness when an event is lost.
  */
 export class UserStatusCache {
   readonly #ctx: RepositoryContext;
-  readonly #ttlMs: number;
-  readonly #entries = new Map<string, { state: UserState; at: number; generation: number }>();
-  /** Lookups answered from memory and those that read the store (metrics). */
-  readonly stats = { hits: 0, misses: 0 };
+  readonly #entries: TtlCache<string, UserState>;
 
   constructor(ctx: RepositoryContext, ttlMs: number) {
     this.#ctx = ctx;
-    this.#ttlMs = ttlMs;
+    this.#entries = new TtlCache({ ttlMs, max: 100_000, scope: () => ctx.access.generation });
+  }
+
+  /** Lookups answered from memory and those that read the store (metrics). */
+  get stats(): { readonly hits: number; readonly misses: number } {
+    return this.#entries.stats;
   }
 
   /** The cached state while fresh, without waiting; `undefined` when a read is due. */
-  peek(userId: string, now = Date.now()): UserState | undefined {
-    const hit = this.#entries.get(userId);
-    if (hit && hit.generation === this.#ctx.access.generation && now - hit.at < this.#ttlMs) {
-      this.stats.hits++;
-      return hit.state;
-    }
-    return undefined;
+  peek(userId: string, _now = Date.now()): UserState | undefined {
+    return this.#entries.get(userId);
   }
 
-  async status(userId: string, now = Date.now()): Promise<UserState> {
-    const generation = this.#ctx.access.generation;
-    const cached = this.peek(userId, now);
-    if (cached) return cached;
-    this.stats.misses++;
-    const user = await findUser(this.#ctx.store, userId);
-    const state: UserState = !user
-      ? { status: 'missing', validAfter: 0 }
-      : {
-          status: readString(user.properties, 'rep:disabled') !== undefined ? 'disabled' : 'active',
-          validAfter: sessionsValidAfter(user),
-        };
-    if (this.#entries.size > 100_000) this.#entries.clear(); // bounded memory
-    this.#entries.set(userId, { state, at: now, generation });
-    return state;
+  status(userId: string, _now = Date.now()): Promise<UserState> {
+    return this.#entries.fetch(userId, async () => {
+      const user = await findUser(this.#ctx.store, userId);
+      return !user
+        ? { status: 'missing', validAfter: 0 }
+        : {
+            status:
+              readString(user.properties, 'rep:disabled') !== undefined ? 'disabled' : 'active',
+            validAfter: sessionsValidAfter(user),
+          };
+    });
   }
 }
