@@ -2,7 +2,7 @@ import { UnauthorizedError } from '../errors.js';
 import type { RepositoryContext } from '../repository/context.js';
 import { ANONYMOUS, type Subject } from '../repository/subject.js';
 import { authenticatePassword } from '../repository/users/authenticate-password.js';
-import { peekSubject, subjectFor } from '../repository/users/subject-for.js';
+import { subjectFor } from '../repository/users/subject-for.js';
 import { parseBasic } from './basic.js';
 import { type CredentialThrottle, throttledCheck } from './throttle.js';
 import type { VerifiedPasswords } from './verified-passwords.js';
@@ -52,9 +52,11 @@ export function basicHandler(
     if (!basic) return undefined; // synchronously: most requests carry no Basic credentials
     const key = verified?.keyOf(basic.user, basic.password);
     if (verified && key && verified.has(key)) {
-      const subject = peekSubject(ctx, basic.user);
-      if (subject) return { subject, byHeader: true };
-      return subjectFor(ctx, basic.user).then((s) => ({ subject: s, byHeader: true }));
+      // Still through the throttle: an address locked out is refused even the right password,
+      // as without the cache; the hash is all that is saved.
+      return throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>
+        subjectFor(ctx, basic.user),
+      ).then(accepted);
     }
     const check = () =>
       throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>

@@ -1,3 +1,4 @@
+import { TtlCache } from '../cache/ttl-cache.js';
 import { type ExchangeError, exchange } from '../client/exchange.js';
 import type { KeyringHolder } from '../crypto/holder.js';
 import { checkProtectedConfigs, readProtectedConfig } from '../protected-config/read.js';
@@ -7,7 +8,6 @@ import type { HealthCheck } from './registry.js';
 const KEEP_MS = 60_000;
 
 interface Outcome {
-  readonly at: number;
   readonly ok: boolean;
   readonly message: string;
 }
@@ -20,15 +20,18 @@ interface Outcome {
  * minute; a changed configuration is checked again at once.
  */
 export function imsConfigCheck(holder: KeyringHolder, fetchImpl: typeof fetch): HealthCheck {
-  const results = new Map<string, Promise<Outcome>>();
+  // By configuration name, with the stored values it was checked with.
+  const results = new TtlCache<string, { values: string; outcome: Promise<Outcome> }>({
+    ttlMs: KEEP_MS,
+    max: 1000,
+  });
 
   const check = async (name: string): Promise<Outcome> => {
-    const at = Date.now();
     let c: Record<string, string>;
     try {
       c = await readProtectedConfig(holder.location.store, holder.keyring, 'ims', name);
     } catch (err) {
-      return { at, ok: false, message: `ims/${name}: ${(err as Error).message}` };
+      return { ok: false, message: `ims/${name}: ${(err as Error).message}` };
     }
     try {
       const token = await exchange(
@@ -48,7 +51,6 @@ export function imsConfigCheck(holder: KeyringHolder, fetchImpl: typeof fetch): 
         { fetch: fetchImpl },
       );
       return {
-        at,
         ok: true,
         message: `ims/${name}: token obtained from ${c['imsEndpoint']} (valid ${Math.round(token.expires_in / 3_600_000)} h)`,
       };
@@ -58,7 +60,7 @@ export function imsConfigCheck(holder: KeyringHolder, fetchImpl: typeof fetch): 
         e.status > 0
           ? `the IMS at ${c['imsEndpoint']} refused: ${e.code} (${e.message})`
           : e.message;
-      return { at, ok: false, message: `ims/${name}: no token: ${why}` };
+      return { ok: false, message: `ims/${name}: no token: ${why}` };
     }
   };
 
@@ -69,20 +71,17 @@ export function imsConfigCheck(holder: KeyringHolder, fetchImpl: typeof fetch): 
         (c) => c.kind === 'ims',
       );
       if (all.length === 0) return { status: 'green', message: 'no IMS configuration' };
-      const now = Date.now();
       const outcomes = await Promise.all(
         all.map(async (c) => {
-          // Keyed by the stored values too: a changed configuration is checked again at once.
+          // The stored values count too: a changed configuration is checked again at once.
           const node = await holder.location.store.getNode(c.path);
-          const key = `${c.name}\0${JSON.stringify(node?.properties ?? null)}`;
-          let pending = results.get(key);
-          const done = pending ? await pending : undefined;
-          if (!pending || (done && now - done.at > KEEP_MS)) {
-            for (const k of results.keys()) if (k.startsWith(`${c.name}\0`)) results.delete(k);
-            pending = check(c.name);
-            results.set(key, pending);
+          const values = JSON.stringify(node?.properties ?? null);
+          let entry = results.get(c.name);
+          if (entry?.values !== values) {
+            entry = { values, outcome: check(c.name) };
+            results.set(c.name, entry);
           }
-          return pending;
+          return entry.outcome;
         }),
       );
       const failed = outcomes.filter((o) => !o.ok);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { TtlCache } from '../../cache/ttl-cache.js';
 import { ForbiddenError, UnauthorizedError } from '../../errors.js';
 import type { RepositoryContext } from '../../repository/context.js';
 import {
@@ -22,7 +23,11 @@ const MAX_AGE_MS = 1000;
  * `user-replicators` only.
  */
 export function usersReplicationRoutes(app: FastifyInstance, ctx: RepositoryContext) {
-  let cached: { snapshot: UserSnapshot; tag: string; generation: number; at: number } | undefined;
+  const feed = new TtlCache<'feed', { snapshot: UserSnapshot; tag: string }>({
+    ttlMs: MAX_AGE_MS,
+    max: 1,
+    scope: () => ctx.access.generation,
+  });
   app.get(USERS_FEED_PATH, { schema: usersReplicationSchemas.feed }, async (request, reply) => {
     const subject = request.subject;
     if (!subject.admin && !subject.principals.has(REPLICATORS_GROUP)) {
@@ -31,12 +36,10 @@ export function usersReplicationRoutes(app: FastifyInstance, ctx: RepositoryCont
         `the users feed is for administrators and members of ${REPLICATORS_GROUP}`,
       );
     }
-    const generation = ctx.access.generation;
-    const now = Date.now();
-    if (!cached || cached.generation !== generation || now - cached.at > MAX_AGE_MS) {
+    const cached = await feed.fetch('feed', async () => {
       const snapshot = await readUserSnapshot(ctx.store);
-      cached = { snapshot, tag: snapshotTag(snapshot), generation, at: now };
-    }
+      return { snapshot, tag: snapshotTag(snapshot) };
+    });
     reply.header('etag', cached.tag);
     if (request.headers['if-none-match'] === cached.tag) return reply.code(304).send();
     return cached.snapshot;
