@@ -82,6 +82,8 @@ describe('users on every instance', () => {
     const tls = ['--tls-cert', ca.cert, '--tls-key', ca.key, '--port', '0'];
     author = await startServer(['serve', 'author', '--data', join(root, 'author'), ...tls], {
       LATCHKEY_ADMIN_PASSWORD: PASSWORD,
+      // Its metrics read without credentials from here: the admin's own Basic checks stay out.
+      LATCHKEY_METRICS_ALLOW_FROM: '127.0.0.1',
     });
     // The publish instances' account on the author: a member of user-replicators, no administrator.
     expect(
@@ -220,6 +222,37 @@ describe('users on every instance', () => {
       ).status,
     ).toBe(403);
   }, 30_000);
+
+  it('the publish instances polling every second cost the author no password hash per poll', async () => {
+    const lookups = async () => {
+      const res = await new Promise<string>((resolve, reject) => {
+        request(`${author.url}/system/metrics`, { ca: CA }, (r) => {
+          let text = '';
+          r.on('data', (c) => {
+            text += c;
+          });
+          r.on('end', () => resolve(text));
+        })
+          .on('error', reject)
+          .end();
+      });
+      const count = (result: string) =>
+        Number(
+          new RegExp(
+            `^latchkey_cache_lookups_total\\{[^}]*cache="basic-credentials"[^}]*result="${result}"[^}]*\\} (\\d+)`,
+            'm',
+          ).exec(res)?.[1] ?? 0,
+        );
+      return { hit: count('hit'), miss: count('miss') };
+    };
+    const before = await lookups();
+    await new Promise((r) => setTimeout(r, 3000)); // about 6 polls: 2 instances, users.pullMs 1 s
+    const after = await lookups();
+    // The replicator's credentials are verified once (per security.basicCacheMs, 5 s), then
+    // reused: at most one hash per expiry, not one per poll (each poll one scrypt before).
+    expect(after.hit - before.hit).toBeGreaterThanOrEqual(3);
+    expect(after.miss - before.miss).toBeLessThanOrEqual(2);
+  });
 
   it('a password change, a disable and a deletion on the author take effect on every publish instance within the bound', async () => {
     const sessions = await Promise.all(

@@ -1,4 +1,5 @@
 import { audit } from '../../audit/record.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
 import { LatchkeyError } from '../../errors.js';
 import { announce, CHANGE } from '../../farm/changes.js';
 import { ensureNode } from '../../repository/ensure-node.js';
@@ -109,38 +110,33 @@ export function settingsFrom(properties: Readonly<Record<string, Json>>): TokenS
  */
 export class TokenSettingsCache {
   readonly #store: Store;
-  readonly #ttlMs: number;
-  #value: TokenSettings = DEFAULT_TOKEN_SETTINGS;
-  #loadedAt = Number.NEGATIVE_INFINITY;
-  /** Lookups answered from memory and those that read the store (metrics). */
-  readonly stats = { hits: 0, misses: 0 };
+  readonly #value: TtlCache<'settings', TokenSettings>;
 
   constructor(store: Store, ttlMs: number) {
     this.#store = store;
-    this.#ttlMs = ttlMs;
+    this.#value = new TtlCache({ ttlMs, max: 1 });
+  }
+
+  /** Lookups answered from memory and those that read the store (metrics). */
+  get stats(): { readonly hits: number; readonly misses: number } {
+    return this.#value.stats;
   }
 
   /** The cached settings while fresh, without waiting; `undefined` when a read is due. */
   peek(): TokenSettings | undefined {
-    if (Date.now() - this.#loadedAt >= this.#ttlMs) return undefined;
-    this.stats.hits++;
-    return this.#value;
+    return this.#value.get('settings');
   }
 
-  async get(): Promise<TokenSettings> {
-    if (Date.now() - this.#loadedAt < this.#ttlMs) this.stats.hits++;
-    else {
-      this.stats.misses++;
+  get(): Promise<TokenSettings> {
+    return this.#value.fetch('settings', async () => {
       const node = await this.#store.getNode(`${OSGI_CONFIG_ROOT}/${TOKEN_PID}`);
-      this.#value = settingsFrom(node?.properties ?? {});
-      this.#loadedAt = Date.now();
-    }
-    return this.#value;
+      return settingsFrom(node?.properties ?? {});
+    });
   }
 
   /** Forgets the cached settings (another process changed them). */
   drop(): void {
-    this.#loadedAt = Number.NEGATIVE_INFINITY;
+    this.#value.clear();
   }
 
   async save(properties: Record<string, Json>): Promise<TokenSettings> {

@@ -1,3 +1,4 @@
+import { TtlCache } from '../../cache/ttl-cache.js';
 import { announce, CHANGE } from '../../farm/changes.js';
 import type { Store } from '../../store/types.js';
 import { fromStored } from '../properties.js';
@@ -23,41 +24,37 @@ const MAX_GROUPS = 100_000;
  */
 export class AccessCache {
   readonly #store: Store;
-  readonly #ttlMs: number;
-  readonly #clock: () => number;
-  #snapshot: AccessSnapshot | undefined;
-  #loadedAt = 0;
+  readonly #snapshot: TtlCache<'snapshot', AccessSnapshot>;
   #loading: Promise<AccessSnapshot> | undefined;
   #generation = 0;
-  /** Lookups answered from the snapshot and those that needed a read (metrics). */
-  readonly stats = { hits: 0, misses: 0 };
 
-  constructor(store: Store, ttlMs: number, clock: () => number = Date.now) {
+  constructor(store: Store, ttlMs: number) {
     this.#store = store;
-    this.#ttlMs = ttlMs;
-    this.#clock = clock;
+    this.#snapshot = new TtlCache({ ttlMs, max: 1 });
+  }
+
+  /** Lookups answered from the snapshot and those that needed a read (metrics). */
+  get stats(): { readonly hits: number; readonly misses: number } {
+    return this.#snapshot.stats;
   }
 
   /** The snapshot while fresh, without waiting; `undefined` when a read is due. */
   peek(): AccessSnapshot | undefined {
-    if (this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs) {
-      this.stats.hits++;
-      return this.#snapshot;
-    }
-    return undefined;
+    return this.#snapshot.get('snapshot');
   }
 
   /** The current snapshot; re-read when older than the TTL or invalidated. */
-  async get(): Promise<AccessSnapshot> {
-    if (this.#snapshot && this.#clock() - this.#loadedAt < this.#ttlMs) {
-      this.stats.hits++;
-      return this.#snapshot;
+  get(): Promise<AccessSnapshot> {
+    const hit = this.#snapshot.get('snapshot');
+    if (hit) return Promise.resolve(hit);
+    this.#snapshot.stats.misses++;
+    // Concurrent callers share one load (one begun before a drop is not shared after it).
+    if (!this.#loading) {
+      const loading: Promise<AccessSnapshot> = this.#load().finally(() => {
+        if (this.#loading === loading) this.#loading = undefined;
+      });
+      this.#loading = loading;
     }
-    this.stats.misses++;
-    // Concurrent callers share one load.
-    this.#loading ??= this.#load().finally(() => {
-      this.#loading = undefined;
-    });
     return this.#loading;
   }
 
@@ -71,25 +68,20 @@ export class AccessCache {
     return announce(this.#store, CHANGE.access, key);
   }
 
-  /** Drops the snapshot (and the user states keyed on its generation) of this process only. */
+  /** Drops the snapshot (and the caches scoped by its generation) of this process only. */
   drop(): void {
-    this.#snapshot = undefined;
+    this.#snapshot.clear();
+    this.#loading = undefined;
     this.#generation++;
   }
 
-  /** When the current snapshot was read (ms), or `undefined` when none is. */
-  get loadedAt(): number | undefined {
-    return this.#snapshot ? this.#loadedAt : undefined;
-  }
-
-  /** Grows on every local change to users, groups or ACLs (other caches key on it). */
+  /** Grows on every change to users, groups or ACLs (other caches are scoped by it). */
   get generation(): number {
     return this.#generation;
   }
 
   async #load(): Promise<AccessSnapshot> {
-    const generation = this.#generation;
-    const startedAt = this.#clock();
+    const ticket = this.#snapshot.ticket();
     const [aclRecords, groupNodes] = await Promise.all([
       this.#store.listRecords(ACL_NS),
       this.#store.listDescendants(GROUPS_ROOT, { maxDepth: 2, limit: MAX_GROUPS }),
@@ -128,10 +120,7 @@ export class AccessCache {
     };
     const snapshot: AccessSnapshot = { aces, groupsOf };
     // A change made while this load ran must not be masked by its (older) result.
-    if (generation === this.#generation) {
-      this.#snapshot = snapshot;
-      this.#loadedAt = startedAt;
-    }
+    this.#snapshot.set('snapshot', snapshot, ticket);
     return snapshot;
   }
 }
