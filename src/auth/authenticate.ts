@@ -51,27 +51,34 @@ export function basicHandler(
     const basic = parseBasic(authorization);
     if (!basic) return undefined; // synchronously: most requests carry no Basic credentials
     const key = verified?.keyOf(basic.user, basic.password);
-    if (verified && key && verified.has(key)) {
-      // Still through the throttle: an address locked out is refused even the right password,
-      // as without the cache; the hash is all that is saved.
-      return throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>
-        subjectFor(ctx, basic.user),
-      ).then(accepted);
-    }
     const check = () =>
       throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>
         authenticatePassword(ctx, basic.user, basic.password),
       );
     if (!verified || !key) return check().then(accepted);
-    return verified
-      .once(key, async () => {
+    // One full check for these credentials at a time; a success is kept.
+    const verify = () =>
+      verified.once(key, async () => {
         // Taken before the user is read: a change committed meanwhile keeps this out.
         const ticket = verified.ticket();
         const subject = await check();
         if (subject) verified.remember(key, ticket);
         return subject;
-      })
-      .then(accepted);
+      });
+    const known = verified.lookup(key);
+    if (known === 'miss') return verify().then(accepted);
+    // Near the end of the entry's life: verified again in the background (the password hash,
+    // from scratch), so that the entry never outlives a check and nobody waits for one.
+    if (known === 'renew')
+      verify().then(
+        (subject) => subject || verified.forget(key), // the password changed meanwhile
+        () => {}, // not checked (hashing busy, store down): the entry expires as it would
+      );
+    // Still through the throttle: an address locked out is refused even the right password,
+    // as without the cache; the hash is all that is saved.
+    return throttledCheck(throttle, 'basic', basic.user, remoteAddress, () =>
+      subjectFor(ctx, basic.user),
+    ).then(accepted);
   };
 }
 

@@ -33,16 +33,18 @@ const MAX_ENTRIES = 10_000;
  * ```ts
  * const verified = new VerifiedPasswords(ctx, 5000);
  * const key = verified.keyOf(user, password);
- * if (verified.has(key)) return subjectFor(ctx, user);
+ * if (verified.lookup(key) !== 'miss') return subjectFor(ctx, user);
  * ```
  */
 export class VerifiedPasswords {
   readonly #key = randomBytes(32);
   readonly #entries: TtlCache<string, true>;
+  readonly #ttlMs: number;
   /** Checks under way by key: the same credentials sent at once are hashed once. */
   readonly #checks = new Map<string, Promise<unknown>>();
 
   constructor(ctx: RepositoryContext, ttlMs: number) {
+    this.#ttlMs = ttlMs;
     this.#entries = new TtlCache({
       ttlMs,
       max: MAX_ENTRIES,
@@ -59,11 +61,17 @@ export class VerifiedPasswords {
     return credentialKey(this.#key, userId, password);
   }
 
-  /** Whether these credentials were verified within the time to live, with no change since. */
-  has(key: string): boolean {
-    const hit = this.#entries.get(key) === true;
-    if (!hit) this.#entries.stats.misses++;
-    return hit;
+  /**
+   * Whether these credentials were verified within the time to live, with no change since:
+   * `renew` in the second half of it, so that a check started now (in the background)
+   * replaces the entry before it expires and clients never wait for the hash.
+   */
+  lookup(key: string): 'miss' | 'hit' | 'renew' {
+    if (this.#entries.get(key) !== true) {
+      this.#entries.stats.misses++;
+      return 'miss';
+    }
+    return this.#entries.remainingMs(key) < this.#ttlMs / 2 ? 'renew' : 'hit';
   }
 
   /**
@@ -77,6 +85,11 @@ export class VerifiedPasswords {
     const started = check().finally(() => this.#checks.delete(key));
     this.#checks.set(key, started);
     return started;
+  }
+
+  /** Drops these credentials (a check again found them wrong). */
+  forget(key: string): void {
+    this.#entries.delete(key);
   }
 
   /** Call before the check; hand the result to {@link remember}. */

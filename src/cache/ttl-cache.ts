@@ -65,6 +65,12 @@ export class TtlCache<K, V> {
     return value;
   }
 
+  /** How long the entry has left (ms), 0 when there is none. */
+  remainingMs(key: K): number {
+    this.#sync();
+    return this.#entries?.getRemainingTTL(key) ?? 0;
+  }
+
   /** Call before reading what is to be cached; pass the result to {@link set}. */
   ticket(): ReadTicket {
     this.#sync();
