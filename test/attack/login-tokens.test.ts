@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { parseBasic } from '../../src/auth/basic.js';
 import { readCookie } from '../../src/auth/tokens/cookie.js';
 import { issueEncapsulated, verifyEncapsulated } from '../../src/auth/tokens/encapsulated.js';
-import { issueStateful, verifyStateful } from '../../src/auth/tokens/stateful.js';
+import {
+  issueStateful,
+  type StatefulTokenCache,
+  verifyStateful,
+} from '../../src/auth/tokens/stateful.js';
+import { TtlCache } from '../../src/cache/ttl-cache.js';
 import { generateKeyVersion, type Keyring, makeKeySet } from '../../src/crypto/keyring.js';
 import { LatchkeyError } from '../../src/errors.js';
 import { type TestInstance, testInstance } from '../helpers/instance.js';
@@ -20,6 +25,7 @@ const NOW = Date.now();
 const genuineEncapsulated = new Map<string, string>(); // token → user
 const genuineStateful = new Map<string, string>();
 const ADDRESS = '203.0.113.7';
+const statefulCache: StatefulTokenCache = new TtlCache({ ttlMs: 60_000, max: 1000 });
 
 beforeAll(async () => {
   inst = await testInstance();
@@ -115,7 +121,9 @@ describe('login-token cookies', () => {
       'login-token stateful',
       fc.tuple(input, fc.constantFrom(ADDRESS, '198.51.100.1')),
       async ([token, address]) => {
-        const r = await verifyStateful(inst.ctx, token, NOW, address);
+        // Through the cache of token nodes as the server does: a genuine token's node is kept
+        // once seen, and a tampered one is checked against it.
+        const r = await verifyStateful(inst.ctx, token, NOW, address, statefulCache);
         if (!r.ok) return 'refused';
         return genuineStateful.get(token) === r.userId && address === ADDRESS
           ? 'accepted'
