@@ -174,7 +174,7 @@ export const OPTIONS = {
     kind: { type: 'int', min: 0, max: 600_000 },
     default: 5000,
     env: 'LATCHKEY_TOKENS_USER_CACHE_MS',
-    doc: 'How long a token-authenticated user is known to exist and be enabled without a store read. A user deleted or disabled on another instance sharing the store is refused within this delay (at once on the instance that made the change).',
+    doc: 'How long a token-authenticated user is known to exist and be enabled, and a stateful token’s node is known, without a store read. Changes made on another instance sharing the store (a user deleted or disabled, a logout) arrive over the change channel within a second; this delay bounds them when an event is lost (at once on the instance that made the change).',
   },
   'tokens.bindAddress': {
     kind: { type: 'bool' },
